@@ -1,0 +1,461 @@
+"""Run one migration script: in one transaction with its history row, or in recorded segments.
+
+Transactional scripts are sent as ONE query string (``BEGIN; SET LOCAL ...; <file>``) so a
+migration costs a few round trips whatever its size; an error position is mapped back to the
+file's line and column. Segmented scripts send one statement per query, record progress in the
+history row after every segment, and can be resumed after a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import psycopg
+from psycopg import sql
+
+from sqlmig.db.connect import Conn
+from sqlmig.db.history import History
+from sqlmig.db.run import ConnectionLost, PgFailure, run
+from sqlmig.errors import DatabaseError, SqlError
+from sqlmig.records import HistoryRow, MigrationText
+from sqlmig.script import Script, Segment, position
+from sqlmig.sql.kinds import is_concurrent_index_build
+from sqlmig.sql.split import Statement
+
+LOCK_NOT_AVAILABLE = "55P03"
+RETRY_CAP_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    lock_timeout_ms: int
+    statement_timeout_ms: int
+    lock_retries: int
+    retry_base_s: float = 0.5
+
+
+class Reporter(Protocol):
+    def note(self, message: str) -> None:
+        """A line for the person watching (stderr)."""
+
+    def statement_started(self, script: Script, stmt: Statement | None, backend_pid: int) -> None:
+        """A statement (None: the whole file) starts; a progress display may watch its backend."""
+
+    def statement_finished(self) -> None:
+        """The statement announced by statement_started has ended."""
+
+    def connected(self, dsn: str) -> None:
+        """The target's DSN is known (a progress display may open its own connection)."""
+
+
+class Executor:
+    def __init__(
+        self, conn: Conn, history: History, settings: Settings, reporter: Reporter
+    ) -> None:
+        self.conn = conn
+        self.history = history
+        self.settings = settings
+        self.reporter = reporter
+
+    # -- public ---------------------------------------------------------------------------
+
+    def up(self, target: MigrationText, script: Script, row: HistoryRow | None, start: int) -> int:
+        """Apply ``script`` (resuming at statement ``start`` for an unfinished row); ms taken."""
+        script.check_runnable()
+        began = time.monotonic()
+        if script.mode == "transaction" and row is None:
+            self._whole(script, target, lambda: self._record_up(target, script, began))
+        else:
+            self._segmented(script, target, row, start, began)
+        return _ms(began)
+
+    def down(self, target: MigrationText, script: Script, row: HistoryRow, start: int) -> int:
+        """Revert with ``script``, deleting the history row at the end; ms taken."""
+        script.check_runnable()
+        began = time.monotonic()
+        if script.mode == "transaction" and not _reverting(row):
+            self._whole(script, target, lambda: self._record_down(target, began))
+        else:
+            self._segmented(script, target, row, start, began)
+        return _ms(began)
+
+    # -- one transaction -----------------------------------------------------------------
+
+    def _whole(self, script: Script, target: MigrationText, record: Callable[[], None]) -> None:
+        prefix = "BEGIN;" + self._set_timeouts(script, local=True)
+        shift = prefix.count(";")
+        for attempt in self._attempts(target):
+            failure = self._run(script, prefix + script.text)
+            if failure is None:
+                self._commit_with(record)
+                return
+            self._rollback()
+            stmt = _failed_statement(script.statements, failure.completed - shift)
+            if self._retry_lock(failure, attempt, target):
+                continue
+            err = self._sql_error(script, failure, len(prefix), stmt)
+            self._log_failure(target, err)
+            raise err
+
+    def _record_up(self, target: MigrationText, script: Script, began: float) -> None:
+        n = len(script.statements)
+        self.history.insert(
+            self.conn,
+            target,
+            status="applied",
+            statements_done=n,
+            statement_hashes=script.hashes(n),
+            execution_ms=_ms(began),
+        )
+        self.history.record(
+            self.conn, "up", version=target.version, name=target.name, execution_ms=_ms(began)
+        )
+
+    def _record_down(self, target: MigrationText, began: float) -> None:
+        self.history.delete(self.conn, target.version)
+        self.history.record(
+            self.conn, "down", version=target.version, name=target.name, execution_ms=_ms(began)
+        )
+
+    # -- segments ------------------------------------------------------------------------
+
+    def _segmented(
+        self,
+        script: Script,
+        target: MigrationText,
+        row: HistoryRow | None,
+        start: int,
+        began: float,
+    ) -> None:
+        direction = script.direction
+        if start > 0:
+            self.reporter.note(
+                f"{target.label}: resuming {direction} after statement {start}"
+                f" of {len(script.statements)}"
+            )
+            self._autocommit(
+                lambda: self.history.record(
+                    self.conn, "resume", version=target.version, name=target.name
+                )
+            )
+        self._begin_progress(script, target, row, start)
+        self._exec(self._set_timeouts(script, local=False))
+        try:
+            for seg in script.segments:
+                if seg.end > start:
+                    self._segment(script, target, seg, max(seg.start, start), resumed=start > 0)
+        finally:
+            if not self.conn.broken:
+                self._exec("RESET lock_timeout; RESET statement_timeout")
+        if direction == "up":
+            self._finish_up(target, script, began)
+        else:
+            self._autocommit(lambda: self._record_down(target, began))
+
+    def _begin_progress(
+        self, script: Script, target: MigrationText, row: HistoryRow | None, start: int
+    ) -> None:
+        if script.direction == "up" and row is None:
+            self._autocommit(
+                lambda: self.history.insert(
+                    self.conn,
+                    target,
+                    status="partial",
+                    statements_done=0,
+                    statement_hashes=[],
+                    execution_ms=None,
+                )
+            )
+        elif start == 0:
+            self._progress(script, target, 0, status="partial")
+
+    def _segment(
+        self, script: Script, target: MigrationText, seg: Segment, first: int, resumed: bool
+    ) -> None:
+        stmts = script.statements[first : seg.end]
+        for attempt in self._attempts(target):
+            if seg.transactional:
+                failure, stmt = self._transaction(script, target, stmts, seg.end)
+            else:
+                healing = attempt > 0 or (resumed and first == seg.start)
+                failure, stmt = self._alone(script, target, stmts[0], seg.end, healing)
+            if failure is None:
+                return
+            if self._retry_lock(failure, attempt, target):
+                continue
+            err = self._sql_error(script, failure, 0, stmt)
+            self._fail(script, target, err)
+            raise err
+
+    def _transaction(
+        self, script: Script, target: MigrationText, stmts: Sequence[Statement], done: int
+    ) -> tuple[PgFailure | None, Statement]:
+        self._exec("BEGIN")
+        for stmt in stmts:
+            failure = self._run(script, stmt.sql, stmt)
+            if failure is not None:
+                self._rollback()
+                return failure, stmt
+        self._progress(script, target, done, status="partial")
+        self._exec("COMMIT")
+        return None, stmts[-1]
+
+    def _alone(
+        self, script: Script, target: MigrationText, stmt: Statement, done: int, healing: bool
+    ) -> tuple[PgFailure | None, Statement]:
+        index = is_concurrent_index_build(stmt.sql)
+        if index and healing:
+            self._heal_invalid_index(target, index)
+        before = self._invalid_indexes() if "concurrently" in stmt.sql.lower() else None
+        failure = self._run(script, stmt.sql, stmt)
+        if failure is not None:
+            if self.conn.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                self._rollback()  # an error inside the file's own BEGIN block
+            return failure, stmt
+        if before is not None:
+            left = sorted(self._invalid_indexes() - before)
+            if left:
+                raise self._invalid_left(script, target, stmt, left)
+        self._progress(script, target, done, status="partial")
+        return None, stmt
+
+    def _finish_up(self, target: MigrationText, script: Script, began: float) -> None:
+        n = len(script.statements)
+
+        def finish() -> None:
+            self.history.progress(
+                self.conn, target.version, status="applied", direction="up",
+                statements_done=n, statement_hashes=script.hashes(n), execution_ms=_ms(began),
+            )  # fmt: skip
+            self.history.accept(self.conn, target)
+            self.history.record(
+                self.conn, "up", version=target.version, name=target.name, execution_ms=_ms(began)
+            )
+
+        self._autocommit(finish)
+
+    def _progress(self, script: Script, target: MigrationText, done: int, *, status: str) -> None:
+        self.history.progress(
+            self.conn,
+            target.version,
+            status="partial" if status == "partial" else "failed",
+            direction=script.direction,
+            statements_done=done,
+            statement_hashes=script.hashes(done),
+        )
+
+    def _fail(self, script: Script, target: MigrationText, err: SqlError) -> None:
+        """Mark the row failed and log it, if the server is still there.
+
+        Statements done are read back from the committed row: a failure inside the file's own
+        BEGIN block rolled its progress back with it.
+        """
+        if self.conn.broken:
+            return  # the row stays 'partial'; status explains it
+
+        def mark() -> None:
+            row = self.history.get(self.conn, target.version)
+            done = row.statements_done if row else 0
+            self.history.progress(
+                self.conn, target.version, status="failed", direction=script.direction,
+                statements_done=done, statement_hashes=script.hashes(done), error=err.message,
+            )  # fmt: skip
+
+        try:
+            self._autocommit(mark)
+        except (psycopg.Error, DatabaseError):
+            return
+        self._log_failure(target, err)
+
+    # -- INVALID indexes -------------------------------------------------------------------
+
+    def _invalid_indexes(self) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid"
+        ).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def _heal_invalid_index(self, target: MigrationText, name: str) -> None:
+        schema, _, rel = name.rpartition(".")
+        rows = self.conn.execute(
+            """SELECT n.nspname, c.relname FROM pg_index i
+               JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE NOT i.indisvalid AND c.relname = %s AND (%s = '' OR n.nspname = %s)""",
+            [rel, schema, schema],
+        ).fetchall()
+        for nsp, relname in rows:
+            ident = sql.Identifier(str(nsp), str(relname))
+            self.reporter.note(
+                f"{target.label}: dropping INVALID index {nsp}.{relname} left by the "
+                "interrupted attempt before building it again"
+            )
+            self.conn.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(ident))
+
+    def _invalid_left(
+        self, script: Script, target: MigrationText, stmt: Statement, names: list[str]
+    ) -> SqlError:
+        err = SqlError(
+            f"{script.where(stmt)}: index {', '.join(names)} was left INVALID",
+            "the next 'sqlmig up' drops and rebuilds it; look for duplicate keys or a "
+            "deadlock in the server log",
+        )
+        self._fail(script, target, err)
+        return err
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _run(self, script: Script, query: str, stmt: Statement | None = None) -> PgFailure | None:
+        self.reporter.statement_started(script, stmt, self.conn.info.backend_pid)
+        try:
+            return run(self.conn, query)
+        except ConnectionLost as exc:
+            where = script.where(stmt) if stmt else script.path
+            raise DatabaseError(
+                f"{where}: lost the connection to the server: {str(exc).strip()}",
+                "run 'sqlmig status' to see what was applied; 'sqlmig up' continues from there",
+            ) from None
+        finally:
+            self.reporter.statement_finished()
+
+    def _attempts(self, target: MigrationText) -> range:
+        return range(self.settings.lock_retries + 1)
+
+    def _retry_lock(self, failure: PgFailure, attempt: int, target: MigrationText) -> bool:
+        if failure.sqlstate != LOCK_NOT_AVAILABLE or attempt >= self.settings.lock_retries:
+            return False
+        delay = min(RETRY_CAP_S, self.settings.retry_base_s * 2**attempt) * random.uniform(0.8, 1.2)
+        self.reporter.note(
+            f"{target.label}: could not get a lock within lock_timeout "
+            f"(attempt {attempt + 1} of {self.settings.lock_retries + 1}); retrying in {delay:.1f}s"
+        )
+        time.sleep(delay)
+        return True
+
+    def _set_timeouts(self, script: Script, *, local: bool) -> str:
+        d = script.directives
+        lock = d.lock_timeout_ms if d.lock_timeout_ms is not None else self.settings.lock_timeout_ms
+        stmt = (
+            d.statement_timeout_ms
+            if d.statement_timeout_ms is not None
+            else self.settings.statement_timeout_ms
+        )
+        scope = "SET LOCAL" if local else "SET"
+        return (
+            f"{scope} lock_timeout = '{int(lock)}ms';{scope} statement_timeout = '{int(stmt)}ms';"
+        )
+
+    def _exec(self, query: str) -> None:
+        failure = run(self.conn, query)
+        if failure is not None:
+            raise DatabaseError(f"{failure.sqlstate} {failure.message} (while running {query!r})")
+
+    def _rollback(self) -> None:
+        if not self.conn.broken:
+            run(self.conn, "ROLLBACK")
+
+    def _autocommit(self, work: Callable[[], None]) -> None:
+        """Run history writes in their own transaction."""
+        self._commit_with(work, begin=True)
+
+    def _commit_with(self, work: Callable[[], None], *, begin: bool = False) -> None:
+        if begin:
+            self._exec("BEGIN")
+        try:
+            work()
+        except BaseException:
+            self._rollback()
+            raise
+        self._exec("COMMIT")
+
+    def _log_failure(self, target: MigrationText, err: SqlError) -> None:
+        # best effort: the failure itself is what the user must see
+        with contextlib.suppress(psycopg.Error, DatabaseError):
+            self._autocommit(
+                lambda: self.history.record(
+                    self.conn,
+                    "failure",
+                    version=target.version,
+                    name=target.name,
+                    error=err.message,
+                )
+            )
+
+    def _sql_error(
+        self, script: Script, failure: PgFailure, shift: int, stmt: Statement | None
+    ) -> SqlError:
+        offset = _error_offset(failure, shift, stmt)
+        line, col = (
+            position(script.text, offset)
+            if offset is not None
+            else (stmt.line, stmt.column)
+            if stmt
+            else (1, 1)
+        )
+        detail = "\n".join(x for x in (failure.detail, _context(failure)) if x) or None
+        return SqlError(
+            f"{script.path}:{line}:{col}: {failure.sqlstate} {failure.message}",
+            failure.hint or _hint_for(failure.sqlstate),
+            detail,
+        )
+
+
+def _failed_statement(stmts: Sequence[Statement], index: int) -> Statement | None:
+    return stmts[index] if 0 <= index < len(stmts) else None
+
+
+def _error_offset(failure: PgFailure, shift: int, stmt: Statement | None) -> int | None:
+    """0-based offset in the file of the error, from PostgreSQL's position fields."""
+    base = stmt.offset if stmt is not None and shift == 0 else 0
+    if failure.position is not None:
+        return base + failure.position - 1 - shift
+    if failure.internal_position is not None and failure.internal_query and stmt is not None:
+        inner = stmt.sql.find(failure.internal_query)
+        if inner >= 0:
+            return stmt.offset + inner + failure.internal_position - 1
+    return stmt.offset if stmt is not None else None
+
+
+def _context(failure: PgFailure) -> str | None:
+    if not failure.context:
+        return None
+    return "context: " + failure.context.splitlines()[0]
+
+
+_HINTS = {
+    "25001": "this statement cannot run inside a transaction: put it in its own migration "
+    "with '-- sqlmig:no-transaction' at the top",
+    "55P03": "another session holds a lock on that object; retry when it is idle, or raise "
+    "lock_timeout / lock_retries in config.yaml",
+    "57014": "the statement ran past statement_timeout; raise it for this file with "
+    "'-- sqlmig:statement-timeout 30min'",
+    "42601": "fix the SQL syntax at that position and run 'sqlmig up' again",
+}
+
+
+_DEFAULT_HINT = (
+    "fix the statement and run sqlmig again; 'sqlmig status' shows what was kept "
+    "(a migration that ran in one transaction was rolled back whole)"
+)
+
+
+_DEFAULT_HINT = (
+    "fix the statement and run sqlmig again; 'sqlmig status' shows what was kept "
+    "(a migration that ran in one transaction was rolled back whole)"
+)
+
+
+def _hint_for(sqlstate: str) -> str:
+    return _HINTS.get(sqlstate, _DEFAULT_HINT)
+
+
+def _reverting(row: HistoryRow) -> bool:
+    return row.direction == "down" and row.status != "applied"
+
+
+def _ms(began: float) -> int:
+    return int((time.monotonic() - began) * 1000)

@@ -1,0 +1,254 @@
+"""The history table (one row per applied version) and its append-only event log.
+
+Table names come from config and only ever reach SQL through ``psycopg.sql.Identifier``.
+The history table carries its format number in its comment (``sqlmig history format N``) so
+that an older sqlmig refuses a table written by a newer one instead of misreading it.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from typing import Final
+
+from psycopg import sql
+from psycopg.rows import TupleRow
+
+from sqlmig._version import __version__
+from sqlmig.checksum import ALGORITHM
+from sqlmig.db.connect import Conn
+from sqlmig.errors import ConfigError, StateError
+from sqlmig.records import Direction, Event, HistoryRow, LogRow, MigrationText, Status
+
+FORMAT: Final = 1
+FORMAT_COMMENT: Final = f"sqlmig history format {FORMAT}"
+
+
+_COLUMNS: Final = (
+    "version, name, checksum_up, checksum_down, checksum_algorithm, up_sql, down_sql, status,"
+    " direction, statements_done, statement_hashes, error, applied_at, applied_by, client_host,"
+    " execution_ms, sqlmig_version"
+)
+
+_CREATE_HISTORY: Final = """
+CREATE TABLE IF NOT EXISTS {table} (
+    version bigint PRIMARY KEY,
+    name text NOT NULL,
+    checksum_up text NOT NULL,
+    checksum_down text,
+    checksum_algorithm text NOT NULL,
+    up_sql text NOT NULL,
+    down_sql text,
+    status text NOT NULL CHECK (status IN ('applied', 'partial', 'failed')),
+    direction text NOT NULL DEFAULT 'up' CHECK (direction IN ('up', 'down')),
+    statements_done integer NOT NULL DEFAULT 0,
+    statement_hashes text[] NOT NULL DEFAULT '{{}}',
+    error text,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    applied_by text NOT NULL DEFAULT current_user,
+    client_host text,
+    execution_ms bigint,
+    sqlmig_version text NOT NULL
+)"""
+
+_CREATE_LOG: Final = """
+CREATE TABLE IF NOT EXISTS {table} (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    version bigint,
+    name text,
+    event text NOT NULL,
+    at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    by_user text NOT NULL DEFAULT current_user,
+    client_host text,
+    execution_ms bigint,
+    error text,
+    sqlmig_version text NOT NULL
+)"""
+
+
+def client_host() -> str:
+    return socket.gethostname()
+
+
+class History:
+    """Reads and writes one target's history and log tables on a given connection."""
+
+    def __init__(self, schema: str, name: str) -> None:
+        if len((name + "_log").encode()) > 63:
+            raise ConfigError(
+                f"history_table: '{name}' is too long (its log table '{name}_log' "
+                "would exceed PostgreSQL's 63-byte name limit)",
+                "choose a table name of at most 59 characters",
+            )
+        self.schema = schema
+        self.name = name
+        self.table = sql.Identifier(schema, name)
+        self.log_table = sql.Identifier(schema, name + "_log")
+        self.display = f"{schema}.{name}"
+
+    # -- schema -------------------------------------------------------------------------
+
+    def exists(self, conn: Conn) -> bool:
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [self._regclass()]).fetchone()
+        return bool(row and row[0])
+
+    def ensure(self, conn: Conn) -> None:
+        """Create both tables if missing (call under the deploy lock), then check the format."""
+        if not self.exists(conn):
+            with conn.transaction():
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+                )
+                conn.execute(sql.SQL(_CREATE_HISTORY).format(table=self.table))
+                conn.execute(sql.SQL(_CREATE_LOG).format(table=self.log_table))
+                conn.execute(
+                    sql.SQL("COMMENT ON TABLE {} IS {}").format(
+                        self.table, sql.Literal(FORMAT_COMMENT)
+                    )
+                )
+        self.check_format(conn)
+
+    def check_format(self, conn: Conn) -> None:
+        row = conn.execute(
+            "SELECT obj_description(to_regclass(%s), 'pg_class')", [self._regclass()]
+        ).fetchone()
+        comment = str(row[0]) if row and row[0] else ""
+        prefix = "sqlmig history format "
+        if not comment.startswith(prefix) or not comment[len(prefix) :].isdigit():
+            raise StateError(
+                f"table {self.display} exists but is not a sqlmig history table",
+                "set history_table in config.yaml to a table sqlmig may own",
+            )
+        found = int(comment[len(prefix) :])
+        if found > FORMAT:
+            raise StateError(
+                f"history table {self.display} was written by a newer sqlmig (format {found}; "
+                f"this sqlmig {__version__} understands format {FORMAT})",
+                "upgrade sqlmig to the version your deploys use",
+            )
+
+    def _regclass(self) -> str:
+        return self.table.as_string(None)
+
+    # -- reads --------------------------------------------------------------------------
+
+    def rows(self, conn: Conn) -> dict[int, HistoryRow]:
+        """All history rows by version; empty when the table does not exist yet."""
+        if not self.exists(conn):
+            return {}
+        self.check_format(conn)
+        query = sql.SQL("SELECT " + _COLUMNS + " FROM {} ORDER BY version").format(self.table)
+        return {int(r[0]): _row(r) for r in conn.execute(query).fetchall()}
+
+    def get(self, conn: Conn, version: int) -> HistoryRow | None:
+        query = sql.SQL("SELECT " + _COLUMNS + " FROM {} WHERE version = %s").format(self.table)
+        row = conn.execute(query, [version]).fetchone()
+        return _row(row) if row else None
+
+    def log(self, conn: Conn, limit: int = 1000) -> list[LogRow]:
+        query = sql.SQL(
+            "SELECT version, name, event, at, by_user, execution_ms, error"
+            " FROM {} ORDER BY id DESC LIMIT %s"
+        ).format(self.log_table)
+        return [LogRow(*r) for r in conn.execute(query, [limit]).fetchall()]
+
+    # -- writes -------------------------------------------------------------------------
+
+    def insert(
+        self,
+        conn: Conn,
+        text: MigrationText,
+        *,
+        status: Status,
+        statements_done: int,
+        statement_hashes: Sequence[str],
+        execution_ms: int | None,
+    ) -> None:
+        query = sql.SQL(
+            "INSERT INTO {} (version, name, checksum_up, checksum_down, checksum_algorithm,"
+            " up_sql, down_sql, status, direction, statements_done, statement_hashes,"
+            " client_host, execution_ms, sqlmig_version)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'up', %s, %s, %s, %s, %s)"
+        ).format(self.table)
+        conn.execute(
+            query,
+            [
+                text.version, text.name, text.checksum_up, text.checksum_down, ALGORITHM,
+                text.up_sql, text.down_sql, status, statements_done, list(statement_hashes),
+                client_host(), execution_ms, __version__,
+            ],
+        )  # fmt: skip
+
+    def progress(
+        self,
+        conn: Conn,
+        version: int,
+        *,
+        status: Status,
+        direction: Direction,
+        statements_done: int,
+        statement_hashes: Sequence[str],
+        error: str | None = None,
+        execution_ms: int | None = None,
+    ) -> None:
+        query = sql.SQL(
+            "UPDATE {} SET status = %s, direction = %s, statements_done = %s,"
+            " statement_hashes = %s, error = %s, execution_ms = coalesce(%s, execution_ms)"
+            " WHERE version = %s"
+        ).format(self.table)
+        conn.execute(
+            query,
+            [
+                status,
+                direction,
+                statements_done,
+                list(statement_hashes),
+                error,
+                execution_ms,
+                version,
+            ],
+        )
+
+    def accept(self, conn: Conn, text: MigrationText) -> None:
+        """Record the current files of an applied migration as its truth (``repair``)."""
+        query = sql.SQL(
+            "UPDATE {} SET checksum_up = %s, checksum_down = %s, checksum_algorithm = %s,"
+            " up_sql = %s, down_sql = %s WHERE version = %s"
+        ).format(self.table)
+        conn.execute(
+            query,
+            [
+                text.checksum_up,
+                text.checksum_down,
+                ALGORITHM,
+                text.up_sql,
+                text.down_sql,
+                text.version,
+            ],
+        )
+
+    def delete(self, conn: Conn, version: int) -> None:
+        conn.execute(sql.SQL("DELETE FROM {} WHERE version = %s").format(self.table), [version])
+
+    def record(
+        self,
+        conn: Conn,
+        event: Event,
+        *,
+        version: int | None,
+        name: str | None,
+        execution_ms: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Append one event to the log (never updated or deleted by sqlmig)."""
+        query = sql.SQL(
+            "INSERT INTO {} (version, name, event, client_host, execution_ms, error,"
+            " sqlmig_version) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        ).format(self.log_table)
+        conn.execute(query, [version, name, event, client_host(), execution_ms, error, __version__])
+
+
+def _row(r: TupleRow) -> HistoryRow:
+    values = list(r)
+    values[10] = tuple(values[10] or ())  # text[] arrives as a list
+    return HistoryRow(*values)

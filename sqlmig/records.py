@@ -1,0 +1,59 @@
+"""Plain values read from the history tables; no database code, so pure modules may use them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+Status = Literal["applied", "partial", "failed"]
+Direction = Literal["up", "down"]
+Event = Literal["up", "down", "repair", "baseline", "force", "failure", "resume"]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    version: int
+    name: str
+    checksum_up: str
+    checksum_down: str | None
+    checksum_algorithm: str
+    up_sql: str
+    down_sql: str | None
+    status: Status
+    direction: Direction
+    statements_done: int
+    statement_hashes: tuple[str, ...]
+    error: str | None
+    applied_at: datetime
+    applied_by: str
+    client_host: str | None
+    execution_ms: int | None
+    sqlmig_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    version: int | None
+    name: str | None
+    event: str
+    at: datetime
+    by_user: str
+    execution_ms: int | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationText:
+    """What history records about a migration being run: identity, checksums and SQL text."""
+
+    version: int
+    name: str
+    checksum_up: str
+    checksum_down: str | None
+    up_sql: str
+    down_sql: str | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.version:03d}_{self.name}"
