@@ -1,0 +1,493 @@
+"""One function per verb. Each takes a Context, does its work, and returns a result value.
+
+Nothing here prints or exits: ``cli`` renders results through ``output``. Database modules are
+imported inside the functions that need them, so ``new`` never loads psycopg.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from sqlmig import files
+from sqlmig.config import Config, Target
+from sqlmig.dsn import mask_dsn
+from sqlmig.errors import MigrationFileError, SqlmigError, StateError, UsageError
+from sqlmig.files import Migration
+from sqlmig.plan import (
+    Entry,
+    changed_files,
+    plan_down,
+    plan_up,
+    reconcile,
+    refuse_drift,
+    resume_point,
+)
+from sqlmig.records import HistoryRow, MigrationText
+from sqlmig.script import Mode, Script
+
+if TYPE_CHECKING:
+    from sqlmig.db.executor import Executor, Reporter
+    from sqlmig.db.lock import Holder
+    from sqlmig.db.session import Session
+
+DEFAULT_LOCK_WAIT_S = 60.0
+
+
+@dataclass
+class Context:
+    """Everything a command needs: configuration, the chosen target and how to talk back."""
+
+    config: Config
+    target: Target
+    reporter: Reporter
+    lock_wait_s: float = DEFAULT_LOCK_WAIT_S
+    resolved_dsn: str | None = None
+
+    def dsn(self) -> str:
+        """The target's DSN, starting the embedded server on demand when it has none."""
+        if self.resolved_dsn is None:
+            if self.target.dsn is not None:
+                self.resolved_dsn = self.target.dsn
+            else:
+                from sqlmig.embedded import embedded_dsn
+
+                # no dsn and no DATABASE_URL: the project's private server, one database per target
+                self.resolved_dsn = embedded_dsn(
+                    self.config.root, self.target.name, notify=self.reporter.note
+                )
+            self.reporter.connected(self.resolved_dsn)
+        return self.resolved_dsn
+
+    def migrations(self) -> list[Migration]:
+        return files.load(self.target.migrations)
+
+
+# -- results ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPlan:
+    line: int
+    sql: str
+    transactional: bool
+
+
+@dataclass
+class RunItem:
+    version: int
+    name: str
+    direction: Literal["up", "down"]
+    mode: Mode
+    statements: list[StatementPlan]
+    status: str = "planned"  # planned | applied | reverted | failed
+    execution_ms: int | None = None
+
+
+@dataclass
+class RunResult:
+    target: str
+    items: list[RunItem] = field(default_factory=list)
+    dry_run: bool = False
+    error: SqlmigError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResult:
+    target: str
+    where: str
+    entries: list[Entry]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    version: int
+    name: str
+    kind: str  # changed | missing-file | failed | partial | out-of-order
+    message: str
+    diff: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateResult:
+    target: str
+    problems: list[Problem]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    """repair and baseline: one line per change made."""
+
+    target: str
+    changes: list[str]
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _session(ctx: Context, *, locked: bool) -> Iterator[Session]:
+    from sqlmig.db.session import open_session
+
+    def waiting(holder: Holder | None) -> None:
+        who = f": {holder.describe()}" if holder else ""
+        ctx.reporter.note(f"waiting up to {ctx.lock_wait_s:g}s for the deploy lock{who}")
+
+    with open_session(
+        ctx.dsn(),
+        ctx.config.history_schema,
+        ctx.config.history_name,
+        lock_wait_s=ctx.lock_wait_s if locked else None,
+        on_wait=waiting,
+    ) as session:
+        yield session
+
+
+def _executor(ctx: Context, session: Session) -> Executor:
+    from sqlmig.db.executor import Executor, Settings
+
+    cfg = ctx.config
+    settings = Settings(cfg.lock_timeout_ms, cfg.statement_timeout_ms, cfg.lock_retries)
+    return Executor(session.conn, session.history, settings, ctx.reporter)
+
+
+def _item(e: Entry, script: Script) -> RunItem:
+    autocommit = script.directives.no_transaction
+    stmts = [
+        StatementPlan(s.line, s.sql, s.transactional and not autocommit) for s in script.statements
+    ]
+    direction: Literal["up", "down"] = "up" if script.direction == "up" else "down"
+    return RunItem(e.version, e.name, direction, script.mode, stmts)
+
+
+def _up_script(e: Entry) -> Script:
+    assert e.migration is not None
+    script = Script.from_file(e.migration.up, "up")
+    script.check_runnable()
+    return script
+
+
+def _down_script(e: Entry) -> Script:
+    if e.migration is not None and e.migration.down is not None:
+        script = Script.from_file(e.migration.down, "down")
+    elif e.row is not None and e.row.down_sql is not None:
+        script = Script.from_history(e.label, e.row.down_sql, "down")
+    else:
+        raise MigrationFileError(
+            f"{e.label}: no down file and no down SQL stored in history",
+            "write the down file, or revert by hand and run 'sqlmig repair'",
+        )
+    if script.directives.irreversible:
+        raise MigrationFileError(
+            f"{script.path}: {e.label} is irreversible: {script.directives.irreversible}",
+            "revert it by hand if you must, then remove its history row with 'sqlmig repair'",
+        )
+    script.check_runnable()
+    return script
+
+
+def _text_of(m: Migration) -> MigrationText:
+    down = m.down
+    return MigrationText(
+        m.version,
+        m.name,
+        m.up.checksum,
+        down.checksum if down else None,
+        m.up.text,
+        down.text if down else None,
+    )
+
+
+def _text(e: Entry) -> MigrationText:
+    """What history should record for ``e``: its files, or what history already holds."""
+    if e.migration is not None:
+        return _text_of(e.migration)
+    row = e.row
+    assert row is not None
+    return MigrationText(
+        e.version, e.name, row.checksum_up, row.checksum_down, row.up_sql, row.down_sql
+    )
+
+
+def _warn_missing(ctx: Context, entries: Sequence[Entry]) -> None:
+    for e in entries:
+        if e.state == "missing-file":
+            ctx.reporter.note(
+                f"warning: {e.label} is applied but its files are gone from {ctx.target.migrations}"
+            )
+
+
+def _run_all(
+    ctx: Context,
+    result: RunResult,
+    todo: Sequence[tuple[Entry, Script]],
+    step: Callable[[Entry, Script], int],
+    done_status: str,
+) -> RunResult:
+    result.items = [_item(e, s) for e, s in todo]
+    if result.dry_run:
+        return result
+    for item, (e, script) in zip(result.items, todo, strict=True):
+        try:
+            item.execution_ms = step(e, script)
+        except SqlmigError as exc:
+            item.status = "failed"
+            result.error = exc
+            break
+        item.status = done_status
+        ctx.reporter.note(f"{done_status} {e.label} ({item.execution_ms} ms)")
+    return result
+
+
+# -- verbs ------------------------------------------------------------------------------
+
+
+def new(config: Config, target: Target, name: str, template: Path | None) -> tuple[Path, Path]:
+    return files.new_migration(target.migrations, name, config.versioning, template)
+
+
+def status(ctx: Context) -> StatusResult:
+    migrations = ctx.migrations()
+    with _session(ctx, locked=False) as session:
+        entries = reconcile(migrations, session.rows())
+    return StatusResult(ctx.target.name, mask_dsn(ctx.dsn()), entries)
+
+
+def up(
+    ctx: Context,
+    *,
+    to: int | None = None,
+    step: int | None = None,
+    dry_run: bool = False,
+    allow_out_of_order: bool = False,
+) -> RunResult:
+    migrations = ctx.migrations()
+    result = RunResult(ctx.target.name, dry_run=dry_run)
+    with _session(ctx, locked=not dry_run) as session:
+        entries = reconcile(migrations, session.rows())
+        _warn_missing(ctx, entries)
+        todo = [
+            (e, _up_script(e))
+            for e in plan_up(entries, to=to, step=step, allow_out_of_order=allow_out_of_order)
+        ]
+        starts = {e.version: resume_point(s.statements, e.row) if e.row else 0 for e, s in todo}
+        executor = None if dry_run else _executor(ctx, session)
+
+        def apply_one(e: Entry, script: Script) -> int:
+            assert executor is not None
+            return executor.up(_text(e), script, e.row, starts[e.version])
+
+        return _run_all(ctx, result, todo, apply_one, "applied")
+
+
+def down(
+    ctx: Context,
+    *,
+    to: int | None = None,
+    step: int | None = None,
+    everything: bool = False,
+    dry_run: bool = False,
+) -> RunResult:
+    migrations = ctx.migrations()
+    result = RunResult(ctx.target.name, dry_run=dry_run)
+    with _session(ctx, locked=not dry_run) as session:
+        entries = reconcile(migrations, session.rows())
+        todo = [
+            (e, _down_script(e))
+            for e in plan_down(entries, to=to, step=step, everything=everything)
+        ]
+        executor = None if dry_run else _executor(ctx, session)
+
+        def revert_one(e: Entry, script: Script) -> int:
+            assert executor is not None and e.row is not None
+            start = resume_point(script.statements, e.row) if _reverting(e.row) else 0
+            return executor.down(_text(e), script, e.row, start)
+
+        return _run_all(ctx, result, todo, revert_one, "reverted")
+
+
+def redo(ctx: Context, *, dry_run: bool = False) -> RunResult:
+    """Revert the last applied migration and apply it again (the round-trip check by hand)."""
+    result = down(ctx, step=1, dry_run=dry_run)
+    if not result.items:
+        raise StateError("nothing to redo: no migration is applied", "run 'sqlmig up' first")
+    if result.error is not None:
+        return result
+    version = result.items[0].version
+    if dry_run:
+        m = next((m for m in ctx.migrations() if m.version == version), None)
+        if m is not None:
+            e = Entry(version, m.name, "pending", m, None)
+            result.items.append(_item(e, _up_script(e)))
+        return result
+    again = apply(ctx, str(version))
+    result.items += again.items
+    result.error = again.error
+    return result
+
+
+def find_migration(entries: Sequence[Entry], key: str) -> Entry:
+    """By version number, or by a fragment matching exactly one name."""
+    if key.isdigit():
+        hits = [e for e in entries if e.version == int(key)]
+    else:
+        hits = [e for e in entries if key in e.name]
+        exact = [e for e in hits if e.name == key]
+        hits = exact or hits
+    if len(hits) == 1:
+        return hits[0]
+    listing = ", ".join(e.label for e in (hits or entries)[:20]) or "none"
+    what = "matches several migrations" if hits else "matches no migration"
+    raise UsageError(
+        f"'{key}' {what}; candidates: {listing}",
+        "give the version number or a longer part of the name",
+    )
+
+
+def apply(
+    ctx: Context, key: str, *, revert: bool = False, force: bool = False, dry_run: bool = False
+) -> RunResult:
+    """Apply (or with ``revert``, revert) one migration chosen by version or name fragment."""
+    migrations = ctx.migrations()
+    result = RunResult(ctx.target.name, dry_run=dry_run)
+    with _session(ctx, locked=not dry_run) as session:
+        entries = reconcile(migrations, session.rows())
+        refuse_drift(entries)
+        e = find_migration(entries, key)
+        if revert:
+            return _apply_down(ctx, session, result, e, dry_run)
+        return _apply_up(ctx, session, result, e, force, dry_run)
+
+
+def _apply_up(
+    ctx: Context, session: Session, result: RunResult, e: Entry, force: bool, dry_run: bool
+) -> RunResult:
+    if e.migration is None:
+        raise MigrationFileError(
+            f"{e.label}: its files are missing", "restore them from version control"
+        )
+    if e.state == "applied" and not force:
+        raise StateError(f"{e.label} is already applied", "pass --force to run it again")
+    script = _up_script(e)
+    start = resume_point(script.statements, e.row) if e.row and e.state != "applied" else 0
+    executor = None if dry_run else _executor(ctx, session)
+
+    def apply_one(entry: Entry, s: Script) -> int:
+        assert executor is not None
+        if entry.state == "applied":
+            session.history.record(session.conn, "force", version=entry.version, name=entry.name)
+        return executor.up(_text(entry), s, entry.row, start)
+
+    return _run_all(ctx, result, [(e, script)], apply_one, "applied")
+
+
+def _apply_down(
+    ctx: Context, session: Session, result: RunResult, e: Entry, dry_run: bool
+) -> RunResult:
+    if e.row is None:
+        raise StateError(f"{e.label} is not applied", "nothing to revert")
+    script = _down_script(e)
+    executor = None if dry_run else _executor(ctx, session)
+
+    def revert_one(entry: Entry, s: Script) -> int:
+        assert executor is not None and entry.row is not None
+        start = resume_point(s.statements, entry.row) if _reverting(entry.row) else 0
+        return executor.down(_text(entry), s, entry.row, start)
+
+    return _run_all(ctx, result, [(e, script)], revert_one, "reverted")
+
+
+def _reverting(row: HistoryRow) -> bool:
+    return row.direction == "down" and row.status != "applied"
+
+
+def validate(ctx: Context) -> ValidateResult:
+    migrations = ctx.migrations()
+    with _session(ctx, locked=False) as session:
+        entries = reconcile(migrations, session.rows())
+    return ValidateResult(ctx.target.name, [p for e in entries for p in _problems(e)])
+
+
+def _problems(e: Entry) -> Iterator[Problem]:
+    row, m = e.row, e.migration
+    if e.state == "changed" and row and m:
+        for which in changed_files(m, row):
+            f = m.up if which == "up" else m.down
+            stored = row.up_sql if which == "up" else row.down_sql
+            diff = _diff(stored or "", f.text if f else "", f"{e.label}.{which}.sql")
+            yield Problem(
+                e.version, e.name, "changed", f"{which} file changed after it was applied", diff
+            )
+    elif e.state == "missing-file":
+        yield Problem(e.version, e.name, "missing-file", "applied, but its files are missing")
+    elif e.state in ("failed", "partial") and row:
+        msg = f"{row.direction} {e.state} after {row.statements_done} statements"
+        yield Problem(e.version, e.name, e.state, msg + (f": {row.error}" if row.error else ""))
+    elif e.state == "out-of-order":
+        yield Problem(
+            e.version,
+            e.name,
+            "out-of-order",
+            "pending, but older than the newest applied migration",
+        )
+
+
+def _diff(old: str, new: str, name: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        f"applied/{name}",
+        f"file/{name}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def repair(ctx: Context) -> ChangeResult:
+    """Accept edited files of applied migrations; clear failed and partial rows. Logged."""
+    migrations = ctx.migrations()
+    changes: list[str] = []
+    with _session(ctx, locked=True) as session:
+        h, conn = session.history, session.conn
+        for e in reconcile(migrations, session.rows()):
+            m = e.migration
+            with conn.transaction():
+                if e.state == "changed" and m is not None:
+                    h.accept(conn, _text(e))
+                    changes.append(f"accepted the current files of {e.label}")
+                elif e.state in ("failed", "partial") and e.row is not None:
+                    h.delete(conn, e.version)
+                    changes.append(f"cleared the {e.state} {e.row.direction} row of {e.label}")
+                else:
+                    continue
+                h.record(conn, "repair", version=e.version, name=e.name, error=changes[-1])
+    return ChangeResult(ctx.target.name, changes)
+
+
+def baseline(ctx: Context, version: int) -> ChangeResult:
+    """Mark every migration up to ``version`` as applied without running it."""
+    migrations = [m for m in ctx.migrations() if m.version <= version]
+    changes: list[str] = []
+    with _session(ctx, locked=True) as session:
+        h, conn = session.history, session.conn
+        rows = session.rows()
+        with conn.transaction():
+            for m in migrations:
+                if m.version in rows:
+                    continue
+                script = Script.from_file(m.up, "up")
+                n = len(script.statements)
+                h.insert(
+                    conn,
+                    _text_of(m),
+                    status="applied",
+                    statements_done=n,
+                    statement_hashes=script.hashes(n),
+                    execution_ms=None,
+                )
+                h.record(conn, "baseline", version=m.version, name=m.name)
+                changes.append(f"marked {m.up.path.name.removesuffix('.up.sql')} as applied")
+    return ChangeResult(ctx.target.name, changes)

@@ -1,0 +1,217 @@
+"""Render result values as text or JSON. Data goes to stdout, messages to stderr.
+
+The JSON shapes are the documented, stable ones (SPEC 15); fields may be added, never renamed.
+Colour only on a terminal and never with NO_COLOR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+from sqlmig.commands import ChangeResult, RunResult, StatusResult, ValidateResult
+from sqlmig.errors import SqlmigError
+
+if TYPE_CHECKING:
+    from sqlmig.script import Script
+    from sqlmig.sql.split import Statement
+
+
+def use_colour(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _paint(text: str, code: str, on: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if on else text
+
+
+STATE_COLOUR = {
+    "applied": "32",
+    "pending": "33",
+    "out-of-order": "33",
+    "failed": "31",
+    "partial": "31",
+    "changed": "31",
+    "missing-file": "35",
+}
+
+
+@dataclass
+class Console:
+    """The CLI's voice: stdout for data, stderr for notes; also the executor's Reporter."""
+
+    fmt: str = "text"
+    quiet: bool = False
+    verbose: bool = False
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    progress: Any = None  # a db.progress.Progress when stderr is a terminal
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            print(message, file=self.err, flush=True)
+
+    def statement_started(self, script: Script, stmt: Statement | None, backend_pid: int) -> None:
+        if self.verbose and stmt is not None:
+            first = " ".join(stmt.sql.split())[:100]
+            print(f"  {script.where(stmt)}: {first}", file=self.err, flush=True)
+        if self.progress is not None:
+            self.progress.watch(script, stmt, backend_pid)
+
+    def connected(self, dsn: str) -> None:
+        if self.progress is None and self.fmt == "text" and not self.quiet and self.err.isatty():
+            from sqlmig.db.progress import Progress
+
+            self.progress = Progress(dsn, self.err)
+
+    def statement_finished(self) -> None:
+        if self.progress is not None:
+            self.progress.stop_watching()
+
+    def error(self, exc: SqlmigError) -> None:
+        colour = use_colour(self.err)
+        print(f"sqlmig: {_paint('error', '31;1', colour)}: {exc.message}", file=self.err)
+        if exc.detail:
+            for line in exc.detail.splitlines():
+                print(f"  {line}", file=self.err)
+        print(f"hint: {exc.hint}", file=self.err, flush=True)
+
+    def data(self, text: str) -> None:
+        self.out.write(text if text.endswith("\n") or not text else text + "\n")
+        self.out.flush()
+
+    def json(self, doc: object) -> None:
+        self.data(json.dumps(doc, indent=2, ensure_ascii=False))
+
+
+# -- status -----------------------------------------------------------------------------
+
+
+def status_json(result: StatusResult) -> dict[str, object]:
+    return {
+        "target": result.target,
+        "migrations": [
+            {
+                "version": e.version,
+                "name": e.name,
+                "state": e.state,
+                "applied_at": e.row.applied_at.isoformat() if e.row else None,
+                "execution_ms": e.row.execution_ms if e.row else None,
+            }
+            for e in result.entries
+        ],
+    }
+
+
+def status_text(result: StatusResult, colour: bool) -> str:
+    lines = [f"target {result.target} ({result.where})"]
+    if not result.entries:
+        return lines[0] + "\nno migrations found\n"
+    rows = [("VERSION", "NAME", "STATE", "APPLIED AT", "DURATION")]
+    for e in result.entries:
+        at = e.row.applied_at.strftime("%Y-%m-%d %H:%M:%S") if e.row else "-"
+        ms = f"{e.row.execution_ms} ms" if e.row and e.row.execution_ms is not None else "-"
+        rows.append((f"{e.version:03d}", e.name, e.state, at, ms))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for i, r in enumerate(rows):
+        cells = [c.ljust(w) for c, w in zip(r, widths, strict=True)]
+        if i > 0:
+            cells[2] = _paint(cells[2], STATE_COLOUR.get(r[2], "0"), colour)
+        lines.append("  ".join(cells).rstrip())
+    counts: dict[str, int] = {}
+    for e in result.entries:
+        counts[e.state] = counts.get(e.state, 0) + 1
+    lines.append(", ".join(f"{n} {s}" for s, n in counts.items()))
+    return "\n".join(lines) + "\n"
+
+
+# -- up / down --------------------------------------------------------------------------
+
+
+def run_json(result: RunResult) -> dict[str, object]:
+    return {
+        "target": result.target,
+        "dry_run": result.dry_run,
+        "migrations": [
+            {
+                "version": i.version,
+                "name": i.name,
+                "direction": i.direction,
+                "mode": i.mode,
+                "statements": [
+                    {"line": s.line, "sql": s.sql, "transactional": s.transactional}
+                    for s in i.statements
+                ],
+                "status": i.status,
+                "execution_ms": i.execution_ms,
+            }
+            for i in result.items
+        ],
+        "error": result.error.message if result.error else None,
+    }
+
+
+def run_text(result: RunResult) -> str:
+    if not result.items:
+        return "nothing to do\n"
+    if not result.dry_run:
+        return ""  # progress lines already went to stderr as each migration finished
+    out = []
+    for i in result.items:
+        out.append(f"{i.direction} {i.version:03d}_{i.name} ({i.mode}):")
+        for s in i.statements:
+            how = "in transaction" if s.transactional else "alone, autocommit"
+            out.append(f"  line {s.line} [{how}]: {_one_line(s.sql)}")
+    return "\n".join(out) + "\n"
+
+
+def _one_line(sql: str, width: int = 100) -> str:
+    flat = " ".join(sql.split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+# -- validate / repair / baseline -------------------------------------------------------
+
+
+def validate_json(result: ValidateResult) -> dict[str, object]:
+    return {
+        "target": result.target,
+        "problems": [
+            {
+                "version": p.version,
+                "name": p.name,
+                "kind": p.kind,
+                "message": p.message,
+                "diff": p.diff,
+            }
+            for p in result.problems
+        ],
+    }
+
+
+def validate_text(result: ValidateResult) -> str:
+    if not result.problems:
+        return f"target {result.target}: files and history agree\n"
+    out = []
+    for p in result.problems:
+        out.append(f"{p.version:03d}_{p.name}: {p.kind}: {p.message}")
+        if p.diff:
+            out.append(p.diff.rstrip("\n"))
+    return "\n".join(out) + "\n"
+
+
+def change_json(result: ChangeResult) -> dict[str, object]:
+    return {"target": result.target, "changes": list(result.changes)}
+
+
+def change_text(result: ChangeResult) -> str:
+    return "".join(c + "\n" for c in result.changes) or "nothing to change\n"
+
+
+def many(docs: Sequence[dict[str, object]], all_targets: bool) -> object:
+    """--all-targets prints a list of per-target documents; one target prints the document."""
+    return list(docs) if all_targets else docs[0]

@@ -1,0 +1,92 @@
+"""The deploy lock: parallel deploys apply each migration once; a stuck holder is named."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psycopg
+
+from sqlmig.db.lock import deploy_lock
+from tests.helpers import history, make_project, pair, query, run_process, spawn
+
+SLOWISH = {
+    **pair(
+        1,
+        "one",
+        "CREATE TABLE IF NOT EXISTS one (id int);\nSELECT pg_sleep(0.5);\n",
+        "DROP TABLE IF EXISTS one;\n",
+    ),
+    **pair(2, "two", "CREATE TABLE IF NOT EXISTS two (id int);\n", "DROP TABLE IF EXISTS two;\n"),
+}
+
+
+def test_two_ups_started_together_apply_each_migration_once(tmp_path: Path, db_dsn: str) -> None:
+    project = make_project(tmp_path, db_dsn, SLOWISH)
+    procs = [spawn(project, "up"), spawn(project, "up")]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert history(db_dsn) == [(1, "applied", 2), (2, "applied", 1)]
+    events = query(db_dsn, "SELECT version, event FROM public.sqlmig_history_log ORDER BY id")
+    assert events == [(1, "up"), (2, "up")]
+    errs = [err for _, err in outputs]
+    assert sum("nothing to do" in e for e in errs) == 1
+    assert sum("waiting up to" in e for e in errs) == 1
+
+
+def test_lock_wait_gives_up_and_names_the_holder(tmp_path: Path, db_dsn: str) -> None:
+    project = make_project(tmp_path, db_dsn, SLOWISH)
+    with deploy_lock(db_dsn, "public.sqlmig_history", wait_s=1):
+        result = run_process(project, "up", "--lock-wait", "0.5")
+    assert result.code == 3
+    assert "another sqlmig holds the deploy lock" in result.err
+    assert "pid " in result.err and "(sqlmig)" in result.err
+    assert "hint:" in result.err
+    assert query(db_dsn, "SELECT to_regclass('public.one')") == [(None,)]
+
+
+LOCKING = pair(
+    1,
+    "add_column",
+    "ALTER TABLE accounts ADD COLUMN IF NOT EXISTS note text;\n",
+    "ALTER TABLE accounts DROP COLUMN IF EXISTS note;\n",
+)
+
+
+def _hold_lock(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
+    """A long transaction holding a lock that ALTER TABLE must wait for."""
+    conn = psycopg.connect(dsn)
+    conn.execute("SELECT * FROM accounts")
+    return conn
+
+
+def test_lock_timeout_rolls_back_and_retries_until_the_lock_is_free(
+    tmp_path: Path, db_dsn: str
+) -> None:
+    query(db_dsn, "CREATE TABLE accounts (id int)")
+    project = make_project(tmp_path, db_dsn, LOCKING, lock_timeout="300ms", lock_retries=5)
+    blocker = _hold_lock(db_dsn)
+    proc = spawn(project, "up")
+    time.sleep(1.0)  # the first attempts time out while the blocker lives
+    blocker.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "could not get a lock within lock_timeout (attempt 1 of 6); retrying" in err
+    assert history(db_dsn) == [(1, "applied", 1)]
+
+
+def test_lock_timeout_gives_up_after_the_configured_retries(tmp_path: Path, db_dsn: str) -> None:
+    query(db_dsn, "CREATE TABLE accounts (id int)")
+    project = make_project(tmp_path, db_dsn, LOCKING, lock_timeout="200ms", lock_retries=2)
+    blocker = _hold_lock(db_dsn)
+    try:
+        result = run_process(project, "up")
+    finally:
+        blocker.close()
+    assert result.code == 3
+    assert result.err.count("retrying in") == 2
+    assert "55P03" in result.err and "lock timeout" in result.err
+    assert query(db_dsn, "SELECT count(*) FROM public.sqlmig_history") == [(0,)]
+    assert query(
+        db_dsn, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'"
+    ) == [(0,)]
