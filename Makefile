@@ -1,0 +1,53 @@
+# Every target creates or reuses the virtualenv in .venv from pyproject.toml.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PG15   ?= /usr/lib/postgresql/15/bin
+
+.PHONY: help venv migrate status rollback new test test-pg15 lint-code bench clean
+
+help:
+	@echo "make migrate | status | rollback | new name=NAME | test | test-pg15 | lint-code | bench"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "sqlmig needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/sqlmig up
+
+status: $(STAMP)
+	$(BIN)/sqlmig status
+
+rollback: $(STAMP)
+	$(BIN)/sqlmig down
+
+new: $(STAMP)
+	@test -n "$(name)" || { echo "usage: make new name=add_something"; exit 2; }
+	$(BIN)/sqlmig new $(name)
+
+# The whole suite, against the embedded PostgreSQL 18 (or SQLMIG_TEST_DSN / Docker if present).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# The same suite against the distribution's PostgreSQL 15, when it is installed.
+test-pg15: $(STAMP)
+	SQLMIG_PG_BINDIR=$(PG15) $(BIN)/python -m pytest -q
+
+lint-code: $(STAMP)
+	$(BIN)/ruff check sqlmig tests
+	$(BIN)/ruff format --check sqlmig tests
+	$(BIN)/mypy --strict sqlmig tests
+
+bench: $(STAMP)
+	@echo "benchmarks are not built yet"
+
+clean:
+	-$(BIN)/sqlmig db stop
+	rm -rf $(VENV) .sqlmig

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS order_status_help;
