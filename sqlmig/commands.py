@@ -6,7 +6,6 @@ imported inside the functions that need them, so ``new`` never loads psycopg.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from sqlmig.files import Migration
 from sqlmig.plan import (
     Entry,
     changed_files,
+    file_diff,
     plan_down,
     plan_up,
     reconcile,
@@ -416,11 +416,12 @@ def _problems(e: Entry) -> Iterator[Problem]:
     row, m = e.row, e.migration
     if e.state == "changed" and row and m:
         for which in changed_files(m, row):
-            f = m.up if which == "up" else m.down
-            stored = row.up_sql if which == "up" else row.down_sql
-            diff = _diff(stored or "", f.text if f else "", f"{e.label}.{which}.sql")
             yield Problem(
-                e.version, e.name, "changed", f"{which} file changed after it was applied", diff
+                e.version,
+                e.name,
+                "changed",
+                f"{which} file changed after it was applied",
+                file_diff(e, which),
             )
     elif e.state == "missing-file":
         yield Problem(e.version, e.name, "missing-file", "applied, but its files are missing")
@@ -434,16 +435,6 @@ def _problems(e: Entry) -> Iterator[Problem]:
             "out-of-order",
             "pending, but older than the newest applied migration",
         )
-
-
-def _diff(old: str, new: str, name: str) -> str:
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True),
-        new.splitlines(keepends=True),
-        f"applied/{name}",
-        f"file/{name}",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def repair(ctx: Context) -> ChangeResult:

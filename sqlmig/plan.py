@@ -12,6 +12,7 @@ Decisions written down here:
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -106,14 +107,41 @@ def resume_point(statements: Sequence[Statement], row: HistoryRow) -> int:
 
 
 def refuse_drift(entries: Sequence[Entry]) -> None:
+    """DriftError when an applied migration's files changed; the diffs go in its detail."""
     changed = [e for e in entries if e.state == "changed"]
     if changed:
         names = ", ".join(e.label for e in changed)
         raise DriftError(
             f"applied migrations were edited after they ran: {names}",
-            "run 'sqlmig validate' to see the diff; restore the files, or accept them "
+            "restore the files (write a new migration for the change), or accept the edit "
             "with 'sqlmig repair'",
+            "".join(drift_diff(e) for e in changed).rstrip("\n") or None,
         )
+
+
+def drift_diff(e: Entry) -> str:
+    """Unified diffs of the changed files of ``e`` against the SQL stored when it ran."""
+    if e.migration is None or e.row is None:
+        return ""
+    return "".join(file_diff(e, which) for which in changed_files(e.migration, e.row))
+
+
+def file_diff(e: Entry, which: str) -> str:
+    """Unified diff of ``e``'s up or down file against the SQL stored when it ran."""
+    assert e.migration is not None and e.row is not None
+    f = e.migration.up if which == "up" else e.migration.down
+    stored = e.row.up_sql if which == "up" else e.row.down_sql
+    return unified_diff(stored or "", f.text if f else "", f"{e.label}.{which}.sql")
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        f"applied/{name}",
+        f"file/{name}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def plan_up(

@@ -32,7 +32,9 @@ def test_up_refuses_while_an_applied_file_was_edited(tmp_path: Path, db_dsn: str
     result = run_cli(project, "up")
     assert result.code == 1
     assert "001_create_users" in result.err and "edited after they ran" in result.err
-    assert "sqlmig validate" in result.err
+    assert "-CREATE TABLE IF NOT EXISTS users (id int PRIMARY KEY);" in result.err
+    assert "+CREATE TABLE IF NOT EXISTS users (id int PRIMARY KEY, email text);" in result.err
+    assert "sqlmig repair" in result.err
     assert history(db_dsn) == [(1, "applied", 1)]
 
 
