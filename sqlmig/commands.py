@@ -150,6 +150,7 @@ def _session(ctx: Context, *, locked: bool) -> Iterator[Session]:
 def _executor(ctx: Context, session: Session) -> Executor:
     from sqlmig.db.executor import Executor, Settings
 
+    session.prepare_writes()
     cfg = ctx.config
     settings = Settings(cfg.lock_timeout_ms, cfg.statement_timeout_ms, cfg.lock_retries)
     return Executor(session.conn, session.history, settings, ctx.reporter)
@@ -275,7 +276,7 @@ def up(
             for e in plan_up(entries, to=to, step=step, allow_out_of_order=allow_out_of_order)
         ]
         starts = {e.version: resume_point(s.statements, e.row) if e.row else 0 for e, s in todo}
-        executor = None if dry_run else _executor(ctx, session)
+        executor = None if dry_run or not todo else _executor(ctx, session)
 
         def apply_one(e: Entry, script: Script) -> int:
             assert executor is not None
@@ -300,7 +301,7 @@ def down(
             (e, _down_script(e))
             for e in plan_down(entries, to=to, step=step, everything=everything)
         ]
-        executor = None if dry_run else _executor(ctx, session)
+        executor = None if dry_run or not todo else _executor(ctx, session)
 
         def revert_one(e: Entry, script: Script) -> int:
             assert executor is not None and e.row is not None
@@ -443,7 +444,10 @@ def repair(ctx: Context) -> ChangeResult:
     changes: list[str] = []
     with _session(ctx, locked=True) as session:
         h, conn = session.history, session.conn
-        for e in reconcile(migrations, session.rows()):
+        rows = session.rows()
+        if rows:
+            session.prepare_writes()
+        for e in reconcile(migrations, rows):
             m = e.migration
             with conn.transaction():
                 if e.state == "changed" and m is not None:
@@ -465,6 +469,8 @@ def baseline(ctx: Context, version: int) -> ChangeResult:
     with _session(ctx, locked=True) as session:
         h, conn = session.history, session.conn
         rows = session.rows()
+        if any(m.version not in rows for m in migrations):
+            session.prepare_writes()
         with conn.transaction():
             for m in migrations:
                 if m.version in rows:

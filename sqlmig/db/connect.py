@@ -7,6 +7,8 @@ running on the server holding locks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Final
 
 import psycopg
@@ -86,3 +88,25 @@ def _first_line(text: str) -> str:
         return "unknown error"
     first = lines[0]
     return first.rsplit(" failed: ", 1)[1] if " failed: " in first else first
+
+
+_SQLSTATE_HINTS: Final = {
+    "25006": "the database is read-only (default_transaction_read_only, or a standby): "
+    "point sqlmig at the primary with a role that may write",
+    "42501": "the role lacks a privilege: run sqlmig as the role that owns the schema",
+    "3D000": "create the database first (createdb), or fix the database name in the DSN",
+    "57P01": "the server was shut down or the session terminated; run 'sqlmig status', then retry",
+}
+
+
+@contextmanager
+def database_errors(dsn: str) -> Iterator[None]:
+    """Turn any psycopg error escaping the block into a one-line DatabaseError (no password)."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        sqlstate = getattr(exc, "sqlstate", None) or ""
+        text = scrub(_first_line(str(exc)), dsn)
+        hint = _SQLSTATE_HINTS.get(sqlstate, "check the database and run 'sqlmig status'")
+        where = mask_dsn(dsn)
+        raise DatabaseError(f"{where}: {sqlstate + ' ' if sqlstate else ''}{text}", hint) from None

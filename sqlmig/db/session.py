@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
-from sqlmig.db.connect import Conn, connect
+from sqlmig.db.connect import Conn, connect, database_errors
 from sqlmig.db.history import History
 from sqlmig.db.lock import Holder, deploy_lock
 from sqlmig.records import HistoryRow
@@ -20,6 +20,11 @@ class Session:
     def rows(self) -> dict[int, HistoryRow]:
         return self.history.rows(self.conn)
 
+    def prepare_writes(self) -> None:
+        """Create the history tables if missing: called only once there is work to record, so a
+        run refused for bad input leaves the database exactly as it was."""
+        self.history.ensure(self.conn)
+
 
 @contextmanager
 def open_session(
@@ -30,12 +35,10 @@ def open_session(
     lock_wait_s: float | None,
     on_wait: Callable[[Holder | None], None] | None = None,
 ) -> Iterator[Session]:
-    """Read-only when ``lock_wait_s`` is None; else hold the deploy lock and ensure the tables."""
+    """Read-only when ``lock_wait_s`` is None; else hold the deploy lock for the whole block."""
     history = History(schema, name)
-    with ExitStack() as stack:
+    with database_errors(dsn), ExitStack() as stack:
         if lock_wait_s is not None:
             stack.enter_context(deploy_lock(dsn, history.display, lock_wait_s, on_wait))
         conn = stack.enter_context(connect(dsn, autocommit=True))
-        if lock_wait_s is not None:
-            history.ensure(conn)
         yield Session(conn, history)
