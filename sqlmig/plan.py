@@ -15,13 +15,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlmig.checksum import ALGORITHM, statement_hash
 from sqlmig.errors import DriftError, StateError, UsageError
 from sqlmig.files import Migration
 from sqlmig.records import HistoryRow
-from sqlmig.sql.split import Statement
+
+if TYPE_CHECKING:
+    from sqlmig.sql.split import Statement
 
 State = Literal[
     "applied", "pending", "failed", "partial", "changed", "missing-file", "out-of-order"

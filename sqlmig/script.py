@@ -12,13 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlmig.checksum import statement_hash
 from sqlmig.errors import MigrationFileError
 from sqlmig.files import Directives, SqlFile, parse_directives
-from sqlmig.sql.kinds import is_transaction_control
-from sqlmig.sql.split import SplitError, Statement, split_statements
+
+if TYPE_CHECKING:
+    from sqlmig.sql.split import Statement
+
+# sqlmig.sql is imported where a script is split: compiling its lexer costs more than the rest
+# of the CLI, and file-only commands (check on every commit) never split.
 
 Mode = Literal["transaction", "segmented"]
 Direction = Literal["up", "down"]
@@ -51,6 +55,8 @@ class Script:
 
     @cached_property
     def statements(self) -> list[Statement]:
+        from sqlmig.sql.split import SplitError, split_statements
+
         try:
             return split_statements(self.text)
         except SplitError as exc:
@@ -87,6 +93,8 @@ class Script:
 
     def check_runnable(self) -> None:
         """Refuse explicit transaction control in a file whose transaction sqlmig owns."""
+        from sqlmig.sql.kinds import is_transaction_control
+
         if self.directives.no_transaction:
             return
         for stmt in self.statements:
