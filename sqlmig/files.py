@@ -34,7 +34,7 @@ import contextlib
 import difflib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -177,11 +177,17 @@ def load(folder: Path) -> list[Migration]:
     return list(result.migrations)
 
 
-def scan(folder: Path) -> Scan:
-    """Read the whole folder and collect every problem instead of stopping at the first."""
+def scan(folder: Path, only: Callable[[str], bool] | None = None) -> Scan:
+    """Read the whole folder and collect every problem instead of stopping at the first.
+
+    ``only`` limits the scan to the entries whose names it accepts; every file rule concerns one
+    file or the files of one version, so ``check`` of a few staged files reads only their versions.
+    """
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
+        if only is not None:
+            entries = [entry for entry in entries if only(entry.name)]
     except OSError as exc:
         problem = FileProblem(
             folder,
