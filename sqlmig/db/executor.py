@@ -18,6 +18,7 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
+from sqlmig import failpoints
 from sqlmig.db.connect import Conn
 from sqlmig.db.history import History
 from sqlmig.db.run import ConnectionLost, PgFailure, run
@@ -67,6 +68,7 @@ class Executor:
     def up(self, target: MigrationText, script: Script, row: HistoryRow | None, start: int) -> int:
         """Apply ``script`` (resuming at statement ``start`` for an unfinished row); ms taken."""
         script.check_runnable()
+        failpoints.hit("before-migration")
         began = time.monotonic()
         if script.mode == "transaction" and row is None:
             self._whole(script, target, lambda: self._record_up(target, script, began))
@@ -77,6 +79,7 @@ class Executor:
     def down(self, target: MigrationText, script: Script, row: HistoryRow, start: int) -> int:
         """Revert with ``script``, deleting the history row at the end; ms taken."""
         script.check_runnable()
+        failpoints.hit("before-migration")
         began = time.monotonic()
         if script.mode == "transaction" and not _reverting(row):
             self._whole(script, target, lambda: self._record_down(target, began))
@@ -92,7 +95,9 @@ class Executor:
         for attempt in self._attempts(target):
             failure = self._run(script, prefix + script.text)
             if failure is None:
-                self._commit_with(record)
+                failpoints.hit("after-statements")
+                self._commit_with(record, point="after-history")
+                failpoints.hit("after-commit")
                 return
             self._rollback()
             stmt = _failed_statement(script.statements, failure.completed - shift)
@@ -145,10 +150,12 @@ class Executor:
             )
         self._begin_progress(script, target, row, start)
         self._exec(self._set_timeouts(script, local=False))
+        # the first statement run now may have been cut short by the crash that left ``row``
+        resume = start if row is not None and _unfinished(row, direction) else None
         try:
             for seg in script.segments:
                 if seg.end > start:
-                    self._segment(script, target, seg, max(seg.start, start), resumed=start > 0)
+                    self._segment(script, target, seg, max(seg.start, start), resume, row)
         finally:
             if not self.conn.broken:
                 self._exec("RESET lock_timeout; RESET statement_timeout")
@@ -175,15 +182,22 @@ class Executor:
             self._progress(script, target, 0, status="partial")
 
     def _segment(
-        self, script: Script, target: MigrationText, seg: Segment, first: int, resumed: bool
+        self,
+        script: Script,
+        target: MigrationText,
+        seg: Segment,
+        first: int,
+        resume: int | None,
+        row: HistoryRow | None,
     ) -> None:
         stmts = script.statements[first : seg.end]
         for attempt in self._attempts(target):
             if seg.transactional:
                 failure, stmt = self._transaction(script, target, stmts, seg.end)
             else:
-                healing = attempt > 0 or (resumed and first == seg.start)
-                failure, stmt = self._alone(script, target, stmts[0], seg.end, healing)
+                retrying = attempt > 0 or first == resume
+                crashed = first == resume and row is not None and row.status == "partial"
+                failure, stmt = self._alone(script, target, stmts[0], seg.end, retrying, crashed)
             if failure is None:
                 return
             if self._retry_lock(failure, attempt, target):
@@ -201,16 +215,29 @@ class Executor:
             if failure is not None:
                 self._rollback()
                 return failure, stmt
+            failpoints.hit("after-statement")
         self._progress(script, target, done, status="partial")
         self._exec("COMMIT")
+        failpoints.hit("after-segment")
         return None, stmts[-1]
 
     def _alone(
-        self, script: Script, target: MigrationText, stmt: Statement, done: int, healing: bool
+        self,
+        script: Script,
+        target: MigrationText,
+        stmt: Statement,
+        done: int,
+        retrying: bool,
+        crashed: bool,
     ) -> tuple[PgFailure | None, Statement]:
         index = is_concurrent_index_build(stmt.sql)
-        if index and healing:
+        if index and retrying:
             self._heal_invalid_index(target, index)
+            if crashed and self._valid_index(index):
+                # the crash came after the build finished, before its progress was recorded
+                self.reporter.note(f"{target.label}: index {index} was already built; moving on")
+                self._progress(script, target, done, status="partial")
+                return None, stmt
         before = self._invalid_indexes() if "concurrently" in stmt.sql.lower() else None
         failure = self._run(script, stmt.sql, stmt)
         if failure is not None:
@@ -221,7 +248,9 @@ class Executor:
             left = sorted(self._invalid_indexes() - before)
             if left:
                 raise self._invalid_left(script, target, stmt, left)
+        failpoints.hit("after-statement")
         self._progress(script, target, done, status="partial")
+        failpoints.hit("after-segment")
         return None, stmt
 
     def _finish_up(self, target: MigrationText, script: Script, began: float) -> None:
@@ -238,6 +267,7 @@ class Executor:
             )
 
         self._autocommit(finish)
+        failpoints.hit("after-commit")
 
     def _progress(self, script: Script, target: MigrationText, done: int, *, status: str) -> None:
         self.history.progress(
@@ -279,6 +309,16 @@ class Executor:
             "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid"
         ).fetchall()
         return {str(r[0]) for r in rows}
+
+    def _valid_index(self, name: str) -> bool:
+        schema, _, rel = name.rpartition(".")
+        row = self.conn.execute(
+            """SELECT bool_and(i.indisvalid) FROM pg_index i
+               JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE c.relname = %s AND (%s = '' OR n.nspname = %s)""",
+            [rel, schema, schema],
+        ).fetchone()
+        return bool(row and row[0])
 
     def _heal_invalid_index(self, target: MigrationText, name: str) -> None:
         schema, _, rel = name.rpartition(".")
@@ -362,7 +402,9 @@ class Executor:
         """Run history writes in their own transaction."""
         self._commit_with(work, begin=True)
 
-    def _commit_with(self, work: Callable[[], None], *, begin: bool = False) -> None:
+    def _commit_with(
+        self, work: Callable[[], None], *, begin: bool = False, point: str | None = None
+    ) -> None:
         if begin:
             self._exec("BEGIN")
         try:
@@ -370,6 +412,8 @@ class Executor:
         except BaseException:
             self._rollback()
             raise
+        if point is not None:
+            failpoints.hit(point)
         self._exec("COMMIT")
 
     def _log_failure(self, target: MigrationText, err: SqlError) -> None:
@@ -455,6 +499,11 @@ def _hint_for(sqlstate: str) -> str:
 
 def _reverting(row: HistoryRow) -> bool:
     return row.direction == "down" and row.status != "applied"
+
+
+def _unfinished(row: HistoryRow, direction: str) -> bool:
+    """Whether ``row`` records an interrupted or failed run in ``direction``."""
+    return row.status != "applied" and row.direction == direction
 
 
 def _ms(began: float) -> int:
