@@ -129,7 +129,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("db", "manage the embedded PostgreSQL server")
     p.add_argument("action", choices=["start", "stop", "status", "url"])
+    _check_parser(add("check", "refuse edits to applied migrations; file rules; lint"))
     return parser
+
+
+def _check_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH", help="only these files (pre-commit's)")
+    p.add_argument(
+        "--ref", metavar="REF", help="applied = present at REF (default: origin/main, else main)"
+    )
+    p.add_argument(
+        "--worktree", action="store_true", help="compare the working tree instead of the index"
+    )
+    p.add_argument(
+        "--all", action="store_true", dest="lint_all", help="lint every file, not only new ones"
+    )
+    p.add_argument("--db", action="store_true", help="also validate against each target's history")
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -180,6 +195,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
         return 0
     if args.command == "db":
         return _db(config, args.action, console)
+    if args.command == "check":
+        return _check(config, args, console)
     return _per_target(config, args, console)
 
 
@@ -332,3 +349,33 @@ def _db(config: Config, action: str, console: Console) -> int:
             state = f"running (pid {st.pid})" if st.running else "stopped"
             console.data(f"embedded PostgreSQL: {state}, port {st.port}, data in {st.data_dir}")
     return 0
+
+
+def _check(config: Config, args: argparse.Namespace, console: Console) -> int:
+    """``check`` loads no database module unless ``--db`` asks (it runs on every commit)."""
+    from sqlmig import guard
+
+    targets = [config.target(args.target)] if args.target else list(config.targets.values())
+    options = guard.Options(args.ref, args.worktree, tuple(args.paths) or None, args.lint_all)
+    result = guard.check(config, targets, options, Path.cwd())
+    history = [_history(config, t, console) for t in targets] if args.db else []
+    validated = [h for h in history if h is not None]
+    if args.format == "json":
+        console.json(output.check_json(result, validated))
+    else:
+        console.data(output.check_text(result, validated))
+    failed = result.violations or result.problems or any(v.problems for v in validated)
+    if not failed:
+        console.note(f"sqlmig check: no problems (applied migrations: those at {result.ref})")
+    return 1 if failed else 0
+
+
+def _history(config: Config, target: Target, console: Console) -> commands.ValidateResult | None:
+    """``check --db``: compare with the target's history when its database answers."""
+    from sqlmig.errors import DatabaseError, EmbeddedServerError, MigrationFileError
+
+    try:
+        return commands.validate(commands.Context(config, target, console))
+    except (DatabaseError, EmbeddedServerError, MigrationFileError) as exc:
+        console.note(f"target {target.name}: history not checked: {exc.message}")
+        return None

@@ -17,6 +17,7 @@ from sqlmig.commands import ChangeResult, RunResult, StatusResult, ValidateResul
 from sqlmig.errors import SqlmigError
 
 if TYPE_CHECKING:
+    from sqlmig.guard import CheckResult
     from sqlmig.script import Script
     from sqlmig.sql.split import Statement
 
@@ -215,3 +216,45 @@ def change_text(result: ChangeResult) -> str:
 def many(docs: Sequence[dict[str, object]], all_targets: bool) -> object:
     """--all-targets prints a list of per-target documents; one target prints the document."""
     return list(docs) if all_targets else docs[0]
+
+
+# -- check ------------------------------------------------------------------------------
+
+
+def check_json(result: CheckResult, history: Sequence[ValidateResult]) -> dict[str, object]:
+    doc: dict[str, object] = {
+        "ref": result.ref,
+        "findings": [],
+        "errors": [
+            {"path": result.relative(p.path), "line": p.line, "message": p.message, "hint": p.hint}
+            for p in result.problems
+        ],
+        "immutability": [
+            {"path": v.path, "reason": v.reason, "new_path": v.new_path, "diff": v.diff}
+            for v in result.violations
+        ],
+    }
+    if history:
+        doc["history"] = [validate_json(h) for h in history]
+    return doc
+
+
+def check_text(result: CheckResult, history: Sequence[ValidateResult]) -> str:
+    from sqlmig.guard import HINT
+
+    out = []
+    for v in result.violations:
+        if v.reason == "modified":
+            out.append(f"{v.path}: modified since {result.ref}")
+            out.append(v.diff.rstrip("\n"))
+        elif v.reason == "renamed":
+            out.append(f"{v.path}: renamed to {v.new_path} (it exists at {result.ref})")
+        else:
+            out.append(f"{v.path}: deleted (it exists at {result.ref})")
+    if result.violations:
+        out.append(f"hint: {HINT}")
+    for p in result.problems:
+        where = result.relative(p.path) + (f":{p.line}" if p.line is not None else "")
+        out.append(f"{where}: {p.message}\n  hint: {p.hint}")
+    text = "\n".join(out) + "\n" if out else ""
+    return text + "".join(validate_text(h) for h in history if h.problems)
