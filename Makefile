@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG15   ?= /usr/lib/postgresql/15/bin
 
-.PHONY: help venv migrate status rollback new test test-pg15 lint-code bench clean
+.PHONY: help venv migrate status rollback new check test test-pg15 lint-code bench clean
 
 help:
-	@echo "make migrate | status | rollback | new name=NAME | test | test-pg15 | lint-code | bench"
+	@echo "make migrate | status | rollback | new name=NAME | check | test | test-pg15 | lint-code | bench"
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ rollback: $(STAMP)
 new: $(STAMP)
 	@test -n "$(name)" || { echo "usage: make new name=add_something"; exit 2; }
 	$(BIN)/sqlmig new $(name)
+
+# The pre-commit/CI guard on the working tree: applied migrations unchanged, file rules, lint.
+check: $(STAMP)
+	$(BIN)/sqlmig check --worktree
 
 # The whole suite, against the embedded PostgreSQL 18 (or SQLMIG_TEST_DSN / Docker if present).
 test: $(STAMP)
