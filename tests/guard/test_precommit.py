@@ -19,9 +19,11 @@ def hook_repository(base: Path) -> tuple[Path, str]:
     return clone, git(clone, "rev-parse", "HEAD").strip()
 
 
-def commit(repo: Repo, env: dict[str, str], message: str) -> subprocess.CompletedProcess[str]:
+def commit(
+    repo: Repo, env: dict[str, str], message: str, *args: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["git", "commit", "--message", message],
+        ["git", "commit", "--message", message, *args],
         cwd=repo.path,
         env=env,
         capture_output=True,
@@ -57,6 +59,15 @@ def test_the_published_hook_guards_commits(tmp_path: Path) -> None:
     repo.write("003_create_orders.down.sql", "DROP TABLE orders;\n")
     accepted = commit(repo, env, "add a migration")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+    # commit -a stages into a temporary index (GIT_INDEX_FILE): the hook must read that one
+    repo.write(
+        "002_add_email.up.sql", "ALTER TABLE users ADD COLUMN email text;\n--\n", stage=False
+    )
+    all_files = commit(repo, env, "edit an applied migration, unstaged", "--all")
+    assert all_files.returncode == 1, all_files.stdout + all_files.stderr
+    assert "migrations/002_add_email.up.sql: modified" in all_files.stdout + all_files.stderr
+    repo.git("restore", "migrations/002_add_email.up.sql")
 
     repo.git("rm", "--quiet", "migrations/002_add_email.down.sql")
     deleted = commit(repo, env, "delete an applied migration")
