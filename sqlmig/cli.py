@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from sqlmig import commands, output
+from sqlmig import commands, files, output
 from sqlmig._version import __version__
 from sqlmig.config import Config, Target, find_config_path, load_config
-from sqlmig.errors import SqlmigError, UsageError
+from sqlmig.errors import MigrationFileError, SqlmigError, UsageError
 from sqlmig.output import Console
 
 
@@ -238,11 +238,14 @@ def _status(
     result = commands.status(ctx)
     pending = any(e.state in ("pending", "out-of-order") for e in result.entries)
     code = 1 if args.exit_code and pending else 0
-    return (
-        output.status_json(result),
-        output.status_text(result, output.use_colour(console.out)),
-        code,
-    )
+    text = output.status_text(result, output.use_colour(console.out))
+    if result.problems:
+        if args.format == "text":
+            console.data(text)  # the table first, then what is wrong with the folder
+            text = ""
+        console.error(files.problems_error(result.problems))
+        code = MigrationFileError.exit_code
+    return output.status_json(result), text, code
 
 
 def _run(result: commands.RunResult, console: Console) -> tuple[dict[str, object], str, int]:

@@ -101,6 +101,7 @@ class StatusResult:
     target: str
     where: str
     entries: list[Entry]
+    problems: list[files.FileProblem] = field(default_factory=list)  # shown after the table
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,10 +253,12 @@ def new(config: Config, target: Target, name: str, template: Path | None) -> tup
 
 
 def status(ctx: Context) -> StatusResult:
-    migrations = ctx.migrations()
+    """Every migration's state. Unlike up/down, a broken file (say, one just created by ``new``
+    and not yet written) does not hide the table: it is reported after it."""
+    found = files.scan(ctx.target.migrations)
     with _session(ctx, locked=False) as session:
-        entries = reconcile(migrations, session.rows())
-    return StatusResult(ctx.target.name, mask_dsn(ctx.dsn()), entries)
+        entries = reconcile(list(found.migrations), session.rows())
+    return StatusResult(ctx.target.name, mask_dsn(ctx.dsn()), entries, list(found.problems))
 
 
 def up(

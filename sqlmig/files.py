@@ -34,7 +34,7 @@ import contextlib
 import difflib
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,12 +169,17 @@ def load(folder: Path) -> list[Migration]:
     """Every migration in ``folder`` sorted by version; the first problem raises."""
     result = scan(folder)
     if result.problems:
-        first, more = result.problems[0], len(result.problems) - 1
-        hint = first.hint
-        if more:
-            hint += f" ({more} more problem{'s' if more > 1 else ''}: 'sqlmig check' lists all)"
-        raise MigrationFileError(str(first), hint)
+        raise problems_error(result.problems)
     return list(result.migrations)
+
+
+def problems_error(problems: Sequence[FileProblem]) -> MigrationFileError:
+    """One error for a folder's problems: the first, with a count of the rest in the hint."""
+    first, more = problems[0], len(problems) - 1
+    hint = first.hint
+    if more:
+        hint += f" ({more} more problem{'s' if more > 1 else ''}: 'sqlmig check' lists all)"
+    return MigrationFileError(str(first), hint)
 
 
 def scan(folder: Path, only: Callable[[str], bool] | None = None) -> Scan:

@@ -105,6 +105,7 @@ def status_json(result: StatusResult) -> dict[str, object]:
             }
             for e in result.entries
         ],
+        "errors": [{"path": str(p.path), "message": str(p)} for p in result.problems],
     }
 
 

@@ -7,6 +7,7 @@ that an older sqlmig refuses a table written by a newer one instead of misreadin
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Sequence
 from typing import Final
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS {table} (
     at timestamptz NOT NULL DEFAULT clock_timestamp(),
     by_user text NOT NULL DEFAULT current_user,
     client_host text,
+    client_pid integer,
     execution_ms bigint,
     error text,
     sqlmig_version text NOT NULL
@@ -242,10 +244,11 @@ class History:
     ) -> None:
         """Append one event to the log (never updated or deleted by sqlmig)."""
         query = sql.SQL(
-            "INSERT INTO {} (version, name, event, client_host, execution_ms, error,"
-            " sqlmig_version) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            "INSERT INTO {} (version, name, event, client_host, client_pid, execution_ms, error,"
+            " sqlmig_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         ).format(self.log_table)
-        conn.execute(query, [version, name, event, client_host(), execution_ms, error, __version__])
+        values = [version, name, event, client_host(), os.getpid(), execution_ms, error]
+        conn.execute(query, [*values, __version__])
 
 
 def _row(r: TupleRow) -> HistoryRow:

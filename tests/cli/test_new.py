@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -56,3 +57,17 @@ def test_new_never_imports_psycopg(tmp_path: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stderr
+
+
+def test_status_still_shows_the_table_with_an_unwritten_new_migration(
+    tmp_path: Path, db_dsn: str
+) -> None:
+    project = make_project(tmp_path, db_dsn, pair(1, "first", "SELECT 1;\n", "SELECT 1;\n"))
+    assert run_cli(project, "new", "second").code == 0
+    result = run_cli(project, "status")
+    assert result.code == 2
+    assert "001      first  pending" in result.out
+    assert "002_second" in result.err and "no SQL statement" in result.err
+    doc = json.loads(run_cli(project, "status", "--format", "json").out)
+    assert [m["version"] for m in doc["migrations"]] == [1]
+    assert doc["errors"] and "002_second" in doc["errors"][0]["path"]
