@@ -5,6 +5,7 @@ Decisions (SPEC 8 leaves them open):
 
 - The ref is ``--ref``, else ``immutable_ref``, else ``origin/main``, else ``main``. A ref that
   does not exist is an error (exit 2) naming it: comparing with nothing would pass everything.
+  Only before a repository's first commit is nothing applied (the hook must let it be made).
 - Content is compared after ``checksum.decode`` (BOM, CRLF), like the checksums in history, so
   a ``core.autocrlf=true`` checkout is no false alarm; git's blob ids are compared first.
 - A file is identified by its path in the repository. A path present at the ref and gone now is
@@ -43,6 +44,7 @@ Reason = Literal["modified", "deleted", "renamed"]
 
 DEFAULT_REFS: Final = ("origin/main", "main")
 HINT: Final = "applied migrations are immutable; write a new migration instead"
+NO_COMMIT: Final = "(no commit yet)"
 
 _VERSION_RE: Final = re.compile(r"([0-9]+)_")
 
@@ -126,38 +128,40 @@ def repo_top(start: Path) -> Path:
     return Path(os.fsdecode(out.rstrip(b"\n")))
 
 
-def resolve_ref(top: Path, ref: str | None) -> str:
-    """``ref`` if it names a commit, else the first of DEFAULT_REFS that exists."""
+def resolve_ref(top: Path, ref: str | None) -> tuple[str, str]:
+    """(name, revision) to compare with: ``ref`` if it names a commit, else the first of
+    DEFAULT_REFS that exists, else, in a repository without any commit, the empty tree."""
     for candidate in (ref,) if ref else DEFAULT_REFS:
-        try:
-            git(
-                top,
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                "--end-of-options",
-                f"{candidate}^{{commit}}",
-            )
-        except GitError:
-            continue
-        return candidate
+        if _is_commit(top, candidate):
+            return candidate, candidate
     if ref:
         raise GitError(
             f"git ref {ref!r} does not exist in {top}",
             f"fetch it (git fetch origin {ref.removeprefix('origin/')}) or pass another --ref",
         )
+    if not _is_commit(top, "HEAD"):  # the first commit: nothing can be applied yet
+        empty = git(top, "hash-object", "-t", "tree", "--stdin", stdin=b"")
+        return NO_COMMIT, empty.decode("ascii").strip()
     raise GitError(
         f"neither origin/main nor main exists in {top}: nothing to compare migrations with",
         "git fetch origin main, or set immutable_ref in the config, or pass --ref",
     )
 
 
-def diff_changes(top: Path, ref: str, specs: Sequence[str], worktree: bool) -> list[Change]:
-    """Changes between ``ref`` and the index (or working tree) under ``specs``, renames found."""
+def _is_commit(top: Path, rev: str) -> bool:
+    try:
+        git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    except GitError:
+        return False
+    return True
+
+
+def diff_changes(top: Path, rev: str, specs: Sequence[str], worktree: bool) -> list[Change]:
+    """Changes between ``rev`` and the index (or working tree) under ``specs``, renames found."""
     cached = () if worktree else ("--cached",)
     out = git(
         top, "diff", *cached, "--raw", "-z", "-M", "--no-abbrev", "--no-color", "--no-ext-diff",
-        "--ignore-submodules", ref, "--", *specs,
+        "--ignore-submodules", rev, "--", *specs,
     )  # fmt: skip
     return parse_raw(out)
 
@@ -268,7 +272,8 @@ class _Repo:
     """Where to look: the repository, the ref, the migrations folders as git pathspecs."""
 
     top: Path
-    ref: str
+    ref: str  # as the user knows it
+    rev: str  # what git compares with: the ref, or the empty tree before the first commit
     specs: tuple[str, ...]
     worktree: bool
 
@@ -277,7 +282,7 @@ def check(config: Config, targets: Sequence[Target], options: Options, cwd: Path
     """Compare the migrations folders of ``targets`` with the ref; scan them for file rules."""
     repo = _open(config, targets, options)
     given = _given(options.paths, cwd, repo.top)
-    changes = diff_changes(repo.top, repo.ref, repo.specs, repo.worktree)
+    changes = diff_changes(repo.top, repo.rev, repo.specs, repo.worktree)
     added = {c.new_path for c in changes if c.status in "AR"}
     if repo.worktree:
         added |= other_files(repo.top, repo.specs, ignored=False)
@@ -304,8 +309,8 @@ def _open(config: Config, targets: Sequence[Target], options: Options) -> _Repo:
                 "keep the migrations in the repository that 'sqlmig check' guards",
             )
         specs.append(spec)
-    ref = resolve_ref(top, options.ref or config.immutable_ref)
-    return _Repo(top, ref, tuple(specs), options.worktree)
+    ref, rev = resolve_ref(top, options.ref or config.immutable_ref)
+    return _Repo(top, ref, rev, tuple(specs), options.worktree)
 
 
 def _given(paths: Sequence[str] | None, cwd: Path, top: Path) -> frozenset[str] | None:

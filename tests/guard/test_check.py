@@ -322,3 +322,15 @@ def test_unrelated_broken_files_are_not_reported_for_given_paths(tmp_path: Path)
 def test_a_missing_migrations_folder_is_empty(tmp_path: Path) -> None:
     repo = seed(tmp_path / "solo", files={})
     assert repo.check().code == 0
+
+
+def test_the_first_commit_of_a_repository_has_nothing_applied(tmp_path: Path) -> None:
+    path = tmp_path / "empty"
+    path.mkdir()
+    git(path, "init", "--quiet", "--initial-branch", "main")
+    repo = Repo(path)
+    (path / "config.yaml").write_text("migrations: migrations\n")
+    add_new(repo, version=1)
+    result = repo.check()
+    assert result.code == 0, result.text
+    assert "(no commit yet)" in result.err
