@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG15   ?= /usr/lib/postgresql/15/bin
 
-.PHONY: help venv migrate status rollback new check test test-pg15 lint-code bench clean
+.PHONY: reliability help venv migrate status rollback new check test test-pg15 lint-code bench clean
 
 help:
 	@echo "make migrate | status | rollback | new name=NAME | check | test | test-pg15 | lint-code | bench"
@@ -43,6 +43,10 @@ test: $(STAMP)
 # The same suite against the distribution's PostgreSQL 15, when it is installed.
 test-pg15: $(STAMP)
 	SQLMIG_PG_BINDIR=$(PG15) $(BIN)/python -m pytest -q
+
+# Run the reliability scenarios and regenerate RELIABILITY.md from their results.
+reliability: $(STAMP)
+	$(BIN)/python -m tests.reliability.report
 
 lint-code: $(STAMP)
 	$(BIN)/ruff check sqlmig tests
