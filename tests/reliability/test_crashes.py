@@ -226,3 +226,34 @@ def test_server_restart_in_the_middle_of_a_migration(reachable_tmp_path: Path) -
         assert state(project) == "applied"
     finally:
         cluster.stop(mode="immediate")
+
+
+def test_a_failed_unique_index_build_is_a_failure_and_is_rebuilt_next_time(
+    tmp_path: Path, db_dsn: str
+) -> None:
+    """An INVALID index left by a failed CREATE UNIQUE INDEX CONCURRENTLY is never a success."""
+    files = pair(
+        1,
+        "unique_email",
+        "CREATE TABLE IF NOT EXISTS people (id int PRIMARY KEY, email text);\n"
+        "INSERT INTO people VALUES (1, 'same@x.org'), (2, 'same@x.org') ON CONFLICT DO NOTHING;\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY people_email_key ON people (email);\n",
+        "DROP TABLE IF EXISTS people;\n",
+    )
+    project = make_project(tmp_path, db_dsn, files)
+    failed = run_cli(project, "up")
+    assert failed.code == 3
+    assert "001_unique_email.up.sql:3:1: 23505" in failed.err
+    assert state(project) == "failed"
+    assert query(
+        db_dsn, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'people_email_key'::regclass"
+    ) == [(False,)]
+
+    query(db_dsn, "UPDATE people SET email = 'other@x.org' WHERE id = 2")
+    fixed = run_cli(project, "up")
+    assert fixed.code == 0, fixed.text
+    assert "dropping INVALID index public.people_email_key" in fixed.err
+    assert query(
+        db_dsn, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'people_email_key'::regclass"
+    ) == [(True,)]
+    assert state(project) == "applied"
