@@ -14,7 +14,8 @@ Decisions:
 - "Created earlier in this file": CREATE TABLE (also TEMP/UNLOGGED/FOREIGN, AS, PARTITION OF)
   and CREATE MATERIALIZED VIEW count as kind ``table``; also ``view``, ``index``, ``type``
   (types and domains), ``sequence``, ``schema``; a table or index renamed after its creation
-  counts under its new name too. Names compare by :meth:`ObjectName.same`.
+  counts under its new name too. Names compare by :meth:`ObjectName.same`. ``DROP`` of the
+  same kinds is recorded too (``dropped_before``), with or without IF EXISTS.
 """
 
 from __future__ import annotations
@@ -34,19 +35,19 @@ from sqlmig.sql.split import Statement
 ObjectKind = Literal["table", "view", "index", "type", "sequence", "schema"]
 TransactionControl = Literal["begin", "commit", "rollback", "rollback-to", "savepoint", "release"]
 
-_CREATES: Final[tuple[tuple[str, ObjectKind], ...]] = (
-    ("CREATE [OR REPLACE] [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED] TABLE", "table"),
-    ("CREATE FOREIGN TABLE", "table"),
-    ("CREATE MATERIALIZED VIEW", "table"),
-    ("CREATE [OR REPLACE] [TEMP|TEMPORARY] [RECURSIVE] VIEW", "view"),
-    ("CREATE [UNIQUE] INDEX", "index"),
-    ("CREATE TYPE|DOMAIN", "type"),
-    ("CREATE [TEMP|TEMPORARY|UNLOGGED] SEQUENCE", "sequence"),
-    ("CREATE SCHEMA", "schema"),
-)
-_RENAMES: Final[tuple[tuple[str, ObjectKind], ...]] = (
-    ("ALTER TABLE [IF] [EXISTS] [ONLY]", "table"),
-    ("ALTER INDEX [IF] [EXISTS]", "index"),
+# CREATE/DROP/ALTER [modifiers] <word> name: the kinds of object tracked in a file.
+_OBJECTS: Final[dict[str, ObjectKind]] = {
+    "TABLE": "table",
+    "VIEW": "view",
+    "INDEX": "index",
+    "TYPE": "type",
+    "DOMAIN": "type",
+    "SEQUENCE": "sequence",
+    "SCHEMA": "schema",
+}
+_MODIFIERS: Final = frozenset(
+    {"OR", "REPLACE", "GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED", "FOREIGN"}
+    | {"MATERIALIZED", "RECURSIVE", "UNIQUE"}
 )
 _DURATION_RE: Final = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([a-z]*)\s*")
 _UNIT_MS: Final = {"": 1.0, "us": 0.001, "ms": 1.0, "s": 1e3, "min": 6e4, "h": 3.6e6, "d": 8.64e7}
@@ -90,7 +91,9 @@ class FileContext:
         self.top: tuple[Stmt, ...] = ()  # the file's own statements, as the executor runs them
         self.statements: tuple[Stmt, ...] = ()  # the same, each DO followed by its body's
         self._created: dict[tuple[ObjectKind, str], list[tuple[int, ObjectName]]] = {}
+        self._dropped: dict[tuple[ObjectKind, str], list[tuple[int, ObjectName]]] = {}
         self._partner: FileContext | None = None
+        self._by_first: dict[str, list[Stmt]] | None = None
         self._configured_lock_timeout_ms = lock_timeout_ms
 
     @property
@@ -109,12 +112,20 @@ class FileContext:
 
     def created_before(self, stmt: Stmt, kind: ObjectKind, name: ObjectName | None) -> bool:
         """Whether a statement before ``stmt`` in this file created ``name`` (of ``kind``)."""
-        if name is None:
-            return False
-        return any(
-            index < stmt.index and made.same(name)
-            for index, made in self._created.get((kind, name.name), ())
-        )
+        return _before(self._created, stmt, kind, name)
+
+    def dropped_before(self, stmt: Stmt, kind: ObjectKind, name: ObjectName | None) -> bool:
+        """Whether a ``DROP`` before ``stmt`` in this file dropped ``name`` (of ``kind``)."""
+        return _before(self._dropped, stmt, kind, name)
+
+    def starting_with(self, *words: str) -> list[Stmt]:
+        """The statements (DO bodies' included) whose first word is one of ``words``, in order."""
+        if self._by_first is None:
+            self._by_first = {}
+            for stmt in self.statements:
+                self._by_first.setdefault(stmt.kw(0), []).append(stmt)
+        found = [s for word in words for s in self._by_first.get(word.upper(), ())]
+        return sorted(found, key=lambda s: s.index) if len(words) > 1 else found
 
     def earlier(self, stmt: Stmt) -> Iterator[Stmt]:
         """The statements before ``stmt``, nearest first."""
@@ -251,7 +262,7 @@ def lock_timeout_change(stmt: Stmt) -> tuple[bool, int] | None:
         if _name(stmt, i) != "lock_timeout":
             return None
         i += 2 if stmt.kw(i + 1) in ("=", "TO") else 1
-        return stmt.kw(1) == "LOCAL", (_milliseconds(stmt.words[i]) if i < len(stmt) else 0)
+        return stmt.kw(1) == "LOCAL", (_milliseconds(stmt.word(i)) if i < len(stmt) else 0)
     if first == "RESET":
         return (False, 0) if _name(stmt, 1) in ("lock_timeout", "all") else None
     call = stmt.find("SET_CONFIG", "(")
@@ -281,34 +292,70 @@ def _milliseconds(word: Word) -> int:
 # -- objects created in the file ----------------------------------------------------------------
 
 
+Made = dict[tuple[ObjectKind, str], list[tuple[int, ObjectName]]]
+
+
+def _before(made: Made, stmt: Stmt, kind: ObjectKind, name: ObjectName | None) -> bool:
+    if name is None:
+        return False
+    return any(i < stmt.index and n.same(name) for i, n in made.get((kind, name.name), ()))
+
+
 def _record_creations(ctx: FileContext) -> None:
+    """One pass over the file, so that rules ask in constant time."""
     for stmt in ctx.statements:
         first = stmt.kw(0)
         if first == "CREATE":
-            made = _created(stmt)
+            _add(ctx._created, stmt, _created(stmt))
         elif first == "ALTER":
-            made = _renamed(ctx, stmt)
-        else:
-            continue
-        if made is not None:
-            kind, name = made
-            ctx._created.setdefault((kind, name.name), []).append((stmt.index, name))
+            _add(ctx._created, stmt, _renamed(ctx, stmt))
+        elif first == "DROP":
+            for dropped in _drops(stmt):
+                _add(ctx._dropped, stmt, dropped)
+
+
+def _add(made: Made, stmt: Stmt, entry: tuple[ObjectKind, ObjectName] | None) -> None:
+    if entry is not None:
+        kind, name = entry
+        made.setdefault((kind, name.name), []).append((stmt.index, name))
+
+
+def _object(stmt: Stmt) -> tuple[ObjectKind, int] | None:
+    """The kind of object a CREATE/DROP/ALTER names, and the index after its keyword."""
+    i = 1
+    while stmt.kw(i) in _MODIFIERS:
+        i += 1
+    kind = _OBJECTS.get(stmt.kw(i))
+    if kind is None:
+        return None
+    return ("table" if stmt.kw(i - 1) == "MATERIALIZED" else kind), i + 1
 
 
 def _created(stmt: Stmt) -> tuple[ObjectKind, ObjectName] | None:
-    for pattern, kind in _CREATES:
-        if stmt.match(pattern) is not None:
-            name = stmt.name_after(pattern)
-            return (kind, name) if name is not None else None
-    return None
+    found = _object(stmt)
+    if found is None:
+        return None
+    name = stmt.name_from(found[1])
+    return (found[0], name) if name is not None else None
+
+
+def _drops(stmt: Stmt) -> list[tuple[ObjectKind, ObjectName]]:
+    """``DROP <kind> [CONCURRENTLY] [IF EXISTS] a, b [CASCADE]``: every name."""
+    found = _object(stmt)
+    first = stmt.name_from(found[1]) if found is not None else None
+    if found is None or first is None:
+        return []
+    names = (stmt.name_at(part.start) for part in Span(stmt, first.start, len(stmt)).split())
+    return [(found[0], name) for name in names if name is not None]
 
 
 def _renamed(ctx: FileContext, stmt: Stmt) -> tuple[ObjectKind, ObjectName] | None:
-    for pattern, kind in _RENAMES:
-        old = stmt.name_after(pattern)
-        if old is None or not stmt.starts_with("RENAME", "TO", at=old.end):
-            continue
-        new = stmt.name_at(old.end + 2)
-        if new is not None and ctx.created_before(stmt, kind, old):
-            return kind, new
-    return None
+    """``ALTER TABLE|INDEX new_thing RENAME TO other``: other is new too."""
+    found = _object(stmt)
+    if found is None or found[0] not in ("table", "index"):
+        return None
+    old = stmt.name_from(found[1])
+    if old is None or not stmt.starts_with("RENAME", "TO", at=old.end):
+        return None
+    new = stmt.name_at(old.end + 2)
+    return (found[0], new) if new is not None and ctx.created_before(stmt, found[0], old) else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Final, Literal, NamedTuple
 
-from sqlmig.sql.lexer import TokenKind, iter_tokens
+from sqlmig.sql.lexer import TOKEN_RE, TokenKind, iter_tokens
 
 if TYPE_CHECKING:
     from sqlmig.sql.split import Statement
@@ -53,11 +53,7 @@ class Word(NamedTuple):
     @property
     def name(self) -> str | None:
         """The identifier this word names (folded like PostgreSQL), None for a non-identifier."""
-        if self.kind == "ident":
-            return self.text.translate(_FOLD)
-        if self.kind == "qident":
-            return self.text[1:-1].replace('""', '"') if self.text[0] == '"' else self.text
-        return None
+        return _name(self.kind, self.text)
 
     @property
     def quoted(self) -> bool:
@@ -134,8 +130,8 @@ class Span:
         """The span's original text, comments between its words included."""
         if self.start >= self.end:
             return ""
-        words = self.stmt.words
-        return self.stmt.source[words[self.start].offset : words[self.end - 1].end]
+        stmt = self.stmt
+        return stmt.source[stmt.word_offset(self.start) : stmt.word_end(self.end - 1)]
 
     def kw(self, i: int) -> str:
         """Keyword form of word ``i``; ``""`` outside the span."""
@@ -175,9 +171,9 @@ class Span:
         parts: list[str] = []
         quoted = False
         j = i
-        while (word := self._identifier(j)) is not None:
-            parts.append(word.name or "")
-            quoted = quoted or word.quoted
+        while (name := self._identifier(j)) is not None:
+            parts.append(name)
+            quoted = quoted or self.stmt.kind(j) == "qident"
             if self.kw(j + 1) != "." or self._identifier(j + 2) is None:
                 return ObjectName(tuple(parts), i, j + 1, quoted)
             j += 2
@@ -189,8 +185,10 @@ class Span:
         ``stmt.name_after("CREATE [UNIQUE] INDEX")`` is None for an unnamed index.
         """
         i = self.match(pattern, at)
-        if i is None:
-            return None
+        return None if i is None else self.name_from(i)
+
+    def name_from(self, i: int) -> ObjectName | None:
+        """The name at word ``i``, after any IF [NOT] EXISTS, CONCURRENTLY and ONLY."""
         skipped = True
         while skipped:
             skipped = False
@@ -239,12 +237,13 @@ class Span:
         parts.append(Span(self.stmt, begin, self.end))
         return [p for p in parts if len(p)]
 
-    def _identifier(self, i: int) -> Word | None:
+    def _identifier(self, i: int) -> str | None:
+        """The folded name of word ``i`` when it is an identifier (not a reserved word)."""
         if not self.start <= i < self.end:
             return None
-        word = self.stmt.words[i]
-        if word.kind == "qident" or (word.kind == "ident" and word.kw not in RESERVED):
-            return word
+        kind = self.stmt.kind(i)
+        if kind == "qident" or (kind == "ident" and self.stmt.kws[i] not in RESERVED):
+            return self.stmt.name(i)
         return None
 
 
@@ -257,6 +256,23 @@ class AlterTable:
     actions: list[Span]
 
 
+class Tokens(NamedTuple):
+    """A statement's words as parallel lists (Word objects are built only when asked for)."""
+
+    kinds: list[TokenKind]
+    texts: list[str]
+    offsets: list[int]
+    kws: list[str]
+
+    def cut(self, start: int, end: int) -> Tokens:
+        return Tokens(
+            self.kinds[start:end],
+            self.texts[start:end],
+            self.offsets[start:end],
+            self.kws[start:end],
+        )
+
+
 class Stmt(Span):
     """One statement of a file, or one statement inside a ``DO`` block's body.
 
@@ -267,7 +283,11 @@ class Stmt(Span):
 
     __slots__ = (
         "_depths",
+        "_kinds",
         "_lines",
+        "_offsets",
+        "_texts",
+        "_words",
         "column",
         "explicit_transaction",
         "guards",
@@ -286,24 +306,30 @@ class Stmt(Span):
         "top",
         "transactional",
         "tx",
-        "words",
     )
 
     def __init__(
-        self, source: str, sql: str, offset: int, words: list[Word], lines: LineIndex
+        self,
+        source: str,
+        sql: str,
+        offset: int,
+        tokens: Tokens,
+        lines: LineIndex,
+        position: tuple[int, int] | None = None,
     ) -> None:
         self.source = source
         self.sql = sql  # the statement's text as cut (no trailing ';')
         self.offset = offset
         self._lines = lines
-        self.line, self.column = lines.position(offset)
-        self.is_routine = _is_routine(words)
+        self.line, self.column = position or lines.position(offset)
+        self.is_routine = _is_routine(tokens.kws)
         if self.is_routine:
-            words = words[: _routine_body_start(words)]
-        self.words: tuple[Word, ...] = tuple(words)
-        self.kws: tuple[str, ...] = tuple(w.kw for w in words)
+            tokens = tokens.cut(0, _routine_body_start(tokens.kws))
+        self._kinds, self._texts, self._offsets, kws = tokens
+        self.kws: tuple[str, ...] = tuple(kws)
+        self._words: tuple[Word, ...] | None = None
         self._depths: list[int] | None = None
-        super().__init__(self, 0, len(words))
+        super().__init__(self, 0, len(kws))
         self.index = self.top = 0
         self.parent: Stmt | None = None  # the DO statement of a DO-body statement
         self.guards: frozenset[Guard] = frozenset()
@@ -319,6 +345,13 @@ class Stmt(Span):
         return f"Stmt(line={self.line}, sql={self.sql[:40]!r})"
 
     @property
+    def words(self) -> tuple[Word, ...]:
+        """Every word of the statement (a function's SQL-standard body excluded)."""
+        if self._words is None:
+            self._words = tuple(map(Word, self._kinds, self._texts, self.kws, self._offsets))
+        return self._words
+
+    @property
     def in_do(self) -> bool:
         """True for a statement inside a DO block's body."""
         return self.parent is not None
@@ -329,13 +362,27 @@ class Stmt(Span):
         return bool(self.guards)
 
     def word(self, i: int) -> Word:
-        return self.words[i]
+        return Word(self._kinds[i], self._texts[i], self.kws[i], self._offsets[i])
+
+    def kind(self, i: int) -> TokenKind | None:
+        """The token kind of word ``i`` (None outside the statement)."""
+        return self._kinds[i] if 0 <= i < self.end else None
+
+    def name(self, i: int) -> str | None:
+        """The identifier word ``i`` names (folded), None for any other word."""
+        return _name(self._kinds[i], self._texts[i]) if 0 <= i < self.end else None
+
+    def word_offset(self, i: int) -> int:
+        return self._offsets[i]
+
+    def word_end(self, i: int) -> int:
+        return self._offsets[i] + len(self._texts[i])
 
     def position(self, i: int = 0) -> tuple[int, int]:
         """1-based (line, column) of word ``i`` in the file."""
-        if not self.words:
+        if not self.end:
             return self.line, self.column
-        return self._lines.position(self.words[min(i, len(self.words) - 1)].offset)
+        return self._lines.position(self._offsets[min(i, self.end - 1)])
 
     def depth(self, i: int) -> int:
         """Parenthesis depth of word ``i`` (a ``(`` and its ``)`` are at the outer depth)."""
@@ -373,34 +420,62 @@ class LineIndex:
         return self._starts[min(max(line, 1), len(self._starts)) - 1]
 
 
-def read_words(source: str, start: int, end: int, comments: list[int] | None = None) -> list[Word]:
-    """Words of ``source[start:end]``, which must end on a token boundary; ``comments`` gets
-    the offsets of the comments skipped."""
-    words: list[Word] = []
-    append = words.append
-    for kind, text, offset in iter_tokens(source, start):
-        if offset >= end:
-            break
-        if kind == "ws":
+_SIMPLE: Final = frozenset({"ident", "punct", "number", "string", "qident"})
+
+
+def scan(source: str, start: int, end: int, base: int = 0) -> Tokens:
+    """The words of ``source[start:end]`` (which ends on a token boundary); offsets + ``base``.
+
+    Matches :data:`TOKEN_RE` itself for the common tokens and asks :func:`iter_tokens` for the
+    rest (comments, dollar quotes, operators), so both read exactly the same grammar.
+    """
+    kinds: list[TokenKind] = []
+    texts: list[str] = []
+    offsets: list[int] = []
+    kws: list[str] = []
+    match = TOKEN_RE.match
+    pos = start
+    while pos < end:
+        m = match(source, pos)
+        assert m is not None  # the 'other' alternative matches any character
+        kind = m.lastgroup
+        if kind == "ws" or kind == "comment":
+            pos = m.end()
             continue
-        if kind == "comment":
-            if comments is not None:
-                comments.append(offset)
-            continue
-        kw = text.upper() if kind == "ident" else text if kind in _KEYWORD_KINDS else ""
-        append(Word(kind, text, kw, offset))
-    return words
+        if kind in _SIMPLE:
+            text = m.group()
+        else:
+            token = next(iter_tokens(source, pos))
+            kind, text = token.kind, token.text
+            if kind == "comment":
+                pos += len(text)
+                continue
+        kinds.append(kind)  # type: ignore[arg-type]
+        texts.append(text)
+        offsets.append(pos + base)
+        kws.append(text.upper() if kind == "ident" else text if kind in _KEYWORD_KINDS else "")
+        pos += len(text)
+    return Tokens(kinds, texts, offsets, kws)
 
 
 def from_cut(source: str, cut: Statement, lines: LineIndex) -> Stmt:
     """The model of one statement as the splitter cut it from ``source``."""
     end = cut.offset + len(cut.sql)
-    stmt = Stmt(source, cut.sql, cut.offset, read_words(source, cut.offset, end), lines)
+    tokens = scan(source, cut.offset, end)
+    stmt = Stmt(source, cut.sql, cut.offset, tokens, lines, (cut.line, cut.column))
     stmt.transactional = cut.transactional
     return stmt
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def _name(kind: TokenKind, text: str) -> str | None:
+    if kind == "ident":
+        return text.translate(_FOLD)
+    if kind == "qident":
+        return text[1:-1].replace('""', '"') if text[0] == '"' else text
+    return None
 
 
 @cache
@@ -423,30 +498,22 @@ def _depths(kws: tuple[str, ...]) -> list[int]:
     return out
 
 
-def _is_routine(words: list[Word]) -> bool:
-    i = 1
-    if len(words) > 3 and words[1].kw == "OR" and words[2].kw == "REPLACE":
-        i = 3
-    return (
-        bool(words)
-        and words[0].kw == "CREATE"
-        and len(words) > i
-        and (words[i].kw in ("FUNCTION", "PROCEDURE"))
-    )
+def _is_routine(kws: list[str]) -> bool:
+    i = 3 if kws[1:3] == ["OR", "REPLACE"] else 1
+    return kws[:1] == ["CREATE"] and len(kws) > i and kws[i] in ("FUNCTION", "PROCEDURE")
 
 
-def _routine_body_start(words: list[Word]) -> int:
+def _routine_body_start(kws: list[str]) -> int:
     """Where a SQL-standard body starts (``BEGIN ATOMIC`` or ``RETURN expr``): its statements
     are the function's, never linted. Quoted bodies (``AS $$...$$``) are single words."""
     depth = 0
-    for i, word in enumerate(words):
-        kw = word.kw
+    for i, kw in enumerate(kws):
         depth += 1 if kw == "(" else -1 if kw == ")" else 0
         if depth:
             continue
-        if kw == "RETURN" or (kw == "BEGIN" and i + 1 < len(words) and words[i + 1].kw == "ATOMIC"):
+        if kw == "RETURN" or (kw == "BEGIN" and kws[i + 1 : i + 2] == ["ATOMIC"]):
             return i
-    return len(words)
+    return len(kws)
 
 
 # -- patterns -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from sqlmig.lint.model import Guard, LineIndex, Stmt, Word, read_words
+from sqlmig.lint.model import Guard, LineIndex, Stmt, Tokens, scan
 from sqlmig.sql.kinds import is_transactional
 from sqlmig.sql.lexer import SplitError
 
@@ -75,14 +75,14 @@ def do_statements(do: Stmt, lines: LineIndex) -> list[Stmt]:
         return []
     offset, text = body
     try:
-        words = [w._replace(offset=w.offset + offset) for w in read_words(text, 0, len(text))]
+        tokens = scan(text, 0, len(text), base=offset)
     except SplitError:
         return []
     out = []
-    for part in split_body(words):
-        first, last = words[part.start], words[part.end - 1]
-        sql = do.source[first.offset : last.end]
-        stmt = Stmt(do.source, sql, first.offset, words[part.start : part.end], lines)
+    for part in split_body(tokens):
+        start = tokens.offsets[part.start]
+        sql = do.source[start : tokens.offsets[part.end - 1] + len(tokens.texts[part.end - 1])]
+        stmt = Stmt(do.source, sql, start, tokens.cut(part.start, part.end), lines)
         stmt.parent = do
         stmt.guards = part.guards
         stmt.handled_conditions = part.handled
@@ -96,13 +96,12 @@ def _body(do: Stmt) -> tuple[int, str] | None:
     if do.kw(0) != "DO":
         return None
     language = do.find("LANGUAGE")
-    if language is not None:
-        name = do.name_at(language + 1)
-        if name is None or name.name != "plpgsql":
-            return None
-    body = next((w for w in do.words if w.kind == "dollar"), None)
-    if body is None:
+    if language is not None and do.name(language + 1) != "plpgsql":
         return None
+    quoted = next((i for i in range(len(do)) if do.kind(i) == "dollar"), None)
+    if quoted is None:
+        return None
+    body = do.word(quoted)
     tag = len(body.text[: body.text.index("$", 1) + 1])
     return body.offset + tag, body.text[tag:-tag]
 
@@ -116,15 +115,15 @@ class _Frame:
     handled: set[str] = field(default_factory=set)
 
 
-def split_body(words: list[Word]) -> list[BodyStatement]:
+def split_body(tokens: Tokens) -> list[BodyStatement]:
     """The plain statements of a PL/pgSQL body given as words."""
-    return _Splitter(words).run()
+    return _Splitter(tokens).run()
 
 
 class _Splitter:
-    def __init__(self, words: list[Word]) -> None:
-        self.words = words
-        self.kws = [w.kw for w in words]
+    def __init__(self, tokens: Tokens) -> None:
+        self.tokens = tokens
+        self.kws = tokens.kws
         self.i = 0
         self.stack: list[_Frame] = []
         self.out: list[BodyStatement] = []
@@ -179,7 +178,7 @@ class _Splitter:
     def condition(self, kw: str) -> None:
         start = self.i + 1
         self.i = self.upto("THEN")
-        guards = _condition_guards(self.words[start : self.i])
+        guards = _condition_guards(self.tokens.cut(start, self.i))
         self.i += 1
         if kw == "IF":
             self.stack.append(_Frame("if", guards))
@@ -190,7 +189,7 @@ class _Splitter:
         start = self.i + 1
         self.i = self.upto("THEN")
         if top.kind == "block":
-            top.handled |= _conditions(self.words[start : self.i])
+            top.handled |= _conditions(self.tokens.cut(start, self.i))
         self.i += 1
 
     def end(self) -> None:
@@ -230,23 +229,23 @@ class _Splitter:
         return min(self.upto(kw) + 1, len(self.kws))
 
 
-def _condition_guards(words: list[Word]) -> set[Guard]:
+def _condition_guards(tokens: Tokens) -> set[Guard]:
     guards: set[Guard] = set()
-    for word in words:
-        name = word.name
-        if name is not None and name.startswith(_CATALOG_PREFIXES):
+    for kind, text, kw in zip(tokens.kinds, tokens.texts, tokens.kws, strict=True):
+        name = text.lower() if kind == "ident" else text.strip('"') if kind == "qident" else ""
+        if name.startswith(_CATALOG_PREFIXES):
             guards.add("catalog-check")
-        elif word.kw == "EXISTS":
+        elif kw == "EXISTS":
             guards.add("exists-check")
     return guards
 
 
-def _conditions(words: list[Word]) -> set[str]:
+def _conditions(tokens: Tokens) -> set[str]:
     """Condition names of ``WHEN a OR b OR SQLSTATE '42710'``, lower case."""
     out = set()
-    for word in words:
-        if word.kind == "ident" and word.kw not in ("OR", "SQLSTATE"):
-            out.add(word.kw.lower())
-        elif word.kind == "string" and word.value is not None:
-            out.add(word.value.lower())
+    for kind, text, kw in zip(tokens.kinds, tokens.texts, tokens.kws, strict=True):
+        if kind == "ident" and kw not in ("OR", "SQLSTATE"):
+            out.add(text.lower())
+        elif kind == "string":
+            out.add(text.strip("'").lower())
     return out

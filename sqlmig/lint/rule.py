@@ -51,9 +51,12 @@ class Rule:
     applies_to_down: ClassVar[bool] = True  # False: not run on .down.sql files (DEST, COMPAT)
     uses_partner: ClassVar[bool] = False  # reads ctx.partner: the partner's checksum is cached too
     hint: ClassVar[str] = ""  # the default hint: the safe rewrite
+    # First words of the statements check_statement wants (("CREATE", "ALTER")); empty: every
+    # statement. The engine then skips the others without calling the rule: keep it short.
+    starts: ClassVar[tuple[str, ...]] = ()
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        for stmt in ctx.statements:
+        for stmt in ctx.starting_with(*self.starts) if self.starts else ctx.statements:
             yield from self.check_statement(stmt, ctx)
 
     def check_statement(self, stmt: Stmt, ctx: FileContext) -> Iterable[Finding]:

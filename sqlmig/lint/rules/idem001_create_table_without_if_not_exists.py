@@ -7,7 +7,7 @@
 the session, so a re-run creates them afresh), a CREATE inside a DO block that checks the
 catalog first (`IF NOT EXISTS (SELECT FROM pg_tables ...)`, `to_regclass(...) IS NULL`) or
 catches the error (`EXCEPTION WHEN duplicate_table`), and a table that an earlier statement of
-the file drops with `DROP TABLE IF EXISTS`.
+the file drops (`DROP TABLE IF EXISTS`).
 
 ## Why it hurts
 
@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from sqlmig.lint.context import FileContext
-from sqlmig.lint.model import ObjectName, Span, Stmt
+from sqlmig.lint.model import Stmt
 from sqlmig.lint.rule import Finding, Rule
 
 CREATE_TABLE: Final = "CREATE [GLOBAL|LOCAL] [UNLOGGED|FOREIGN] TABLE"  # TEMP never matches
@@ -51,13 +51,14 @@ class CreateTableWithoutIfNotExists(Rule):
     id = "IDEM001"
     slug = "create-table-without-if-not-exists"
     hint = "write CREATE TABLE IF NOT EXISTS ..."
+    starts = ("CREATE",)
 
     def check_statement(self, stmt: Stmt, ctx: FileContext) -> Iterator[Finding]:
         at = stmt.match(CREATE_TABLE)
         if at is None or stmt.guarded or stmt.starts_with("IF", "NOT", "EXISTS", at=at):
             return
         name = stmt.name_at(at)
-        if name is None or _dropped_before(stmt, ctx, name):
+        if name is None or ctx.dropped_before(stmt, "table", name):
             return
         yield self.finding(
             ctx,
@@ -67,16 +68,3 @@ class CreateTableWithoutIfNotExists(Rule):
             at=at,
             hint=f"CREATE TABLE IF NOT EXISTS {name} ...",
         )
-
-
-def _dropped_before(stmt: Stmt, ctx: FileContext, name: ObjectName) -> bool:
-    """A ``DROP TABLE IF EXISTS name`` earlier in the file makes the CREATE re-runnable."""
-    for earlier in ctx.earlier(stmt):
-        at = earlier.match("DROP [FOREIGN] TABLE IF EXISTS")
-        if at is None:
-            continue
-        for part in Span(earlier, at, len(earlier)).split():
-            dropped = earlier.name_at(part.start)
-            if dropped is not None and dropped.same(name):
-                return True
-    return False

@@ -46,6 +46,7 @@ class CreateIndexNotConcurrently(Rule):
     id = "LOCK001"
     slug = "create-index-not-concurrently"
     hint = "CREATE INDEX CONCURRENTLY IF NOT EXISTS ... (sqlmig runs it outside a transaction)"
+    starts = ("CREATE",)
 
     def check_statement(self, stmt: Stmt, ctx: FileContext) -> Iterator[Finding]:
         at = stmt.match(CREATE_INDEX)
