@@ -46,7 +46,12 @@ def _globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
     g.add_argument(
         "--all-targets", action="store_true", default=d(False), help="run on every target in order"
     )
-    g.add_argument("--format", choices=["text", "json"], default=d("text"), help="output format")
+    g.add_argument(
+        "--format",
+        choices=["text", "json", "github"],
+        default=d("text"),
+        help="output format (github: workflow annotations, lint only)",
+    )
     g.add_argument(
         "-q", "--quiet", action="store_true", default=d(False), help="only errors on stderr"
     )
@@ -130,7 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("db", "manage the embedded PostgreSQL server")
     p.add_argument("action", choices=["start", "stop", "status", "url"])
     _check_parser(add("check", "refuse edits to applied migrations; file rules; lint"))
+    _lint_parsers(add)
     return parser
+
+
+def _lint_parsers(add: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = add("lint", "lint migration files (default: every file of the target)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to lint")
+    p.add_argument("--no-cache", action="store_true", help="lint again even unchanged files")
+    p = add("explain", "print a lint rule's documentation (no RULE: list the rules)")
+    p.add_argument("rule", nargs="?", metavar="RULE", help="rule ID or slug, e.g. LOCK001")
 
 
 def _check_parser(p: argparse.ArgumentParser) -> None:
@@ -147,12 +161,21 @@ def _check_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", action="store_true", help="also validate against each target's history")
 
 
+GITHUB_FORMAT_COMMANDS = ("lint",)
+
+
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     args = build_parser().parse_args(list(argv))
     if args.command is None:
         raise UsageError("no command given", "run 'sqlmig --help' to see the commands")
     if args.all_targets and args.target:
         raise UsageError("--target and --all-targets cannot be used together", "pick one")
+    if args.format == "github" and args.command not in GITHUB_FORMAT_COMMANDS:
+        raise UsageError(
+            f"--format github is not available for {args.command}",
+            "use --format text or json; github annotations are for "
+            + ", ".join(GITHUB_FORMAT_COMMANDS),
+        )
     return args
 
 
@@ -186,7 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, console: Console) -> int:
+    if args.command == "explain":
+        return _explain(args.rule, console)  # needs no config: works in any folder
     config = _load(args)
+    if args.command == "lint":
+        return _lint(config, args, console)
     if args.command == "new":
         up_path, down_path = commands.new(
             config, config.target(args.target), args.name, args.template
@@ -382,3 +409,35 @@ def _history(config: Config, target: Target, console: Console) -> commands.Valid
     except (DatabaseError, EmbeddedServerError, MigrationFileError) as exc:
         console.note(f"target {target.name}: history not checked: {exc.message}")
         return None
+
+
+def _lint(config: Config, args: argparse.Namespace, console: Console) -> int:
+    """``lint`` loads no database module: it runs in pre-commit hooks."""
+    from sqlmig.errors import MigrationFileError
+    from sqlmig.lint import report, run
+
+    folders = [] if args.paths else [t.migrations for t in _targets(config, args)]
+    paths = [Path(p) for p in args.paths]
+    result = run.lint(config, paths, folders, Path.cwd(), use_cache=not args.no_cache)
+    for warning in result.warnings:
+        console.note(f"sqlmig: warning: {warning}")
+    if args.format == "json":
+        console.json(report.json_doc(result))
+    elif args.format == "github":
+        console.data(report.github(result))
+    else:
+        console.data(report.text(result))
+        for e in result.errors:
+            console.error(MigrationFileError(f"{report.where(e)}: {e.message}", e.hint))
+        console.note(report.summary(result))
+    return result.exit_code
+
+
+def _explain(rule: str | None, console: Console) -> int:
+    from sqlmig.lint import explain
+
+    if console.fmt == "json":
+        console.json(explain.as_json(rule))
+    else:
+        console.data(explain.as_text(rule))
+    return 0
