@@ -1,4 +1,5 @@
-"""The deploy lock: parallel deploys apply each migration once; a stuck holder is named."""
+"""The deploy lock: parallel deploys apply each migration once; a stuck holder is named; a
+migration waiting for a table lock gives up after lock_timeout and retries."""
 
 from __future__ import annotations
 
