@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG15   ?= /usr/lib/postgresql/15/bin
 
-.PHONY: reliability help venv migrate status rollback new check test test-pg15 lint-code bench clean
+.PHONY: reliability help venv migrate status rollback new check lint rules-table test test-pg15 lint-code bench clean
 
 help:
-	@echo "make migrate | status | rollback | new name=NAME | check | test | test-pg15 | lint-code | bench"
+	@echo "make migrate | status | rollback | new name=NAME | check | lint | test | test-pg15 | lint-code | bench"
 
 venv: $(STAMP)
 
@@ -35,6 +35,14 @@ new: $(STAMP)
 # The pre-commit/CI guard on the working tree: applied migrations unchanged, file rules, lint.
 check: $(STAMP)
 	$(BIN)/sqlmig check --worktree
+
+# Lint the default target's migrations (rules: sqlmig explain).
+lint: $(STAMP)
+	$(BIN)/sqlmig lint
+
+# Regenerate the lint rule table of README.md from sqlmig/lint/rules/ (after adding a rule).
+rules-table: $(STAMP)
+	$(BIN)/python -c 'from pathlib import Path; from sqlmig.lint.explain import update_readme; update_readme(Path("README.md"))'
 
 # The whole suite, against the embedded PostgreSQL 18 (or SQLMIG_TEST_DSN / Docker if present).
 test: $(STAMP)

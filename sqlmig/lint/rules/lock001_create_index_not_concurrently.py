@@ -58,9 +58,12 @@ class CreateIndexNotConcurrently(Rule):
         table = stmt.name_at(on + 1)
         if table is None or ctx.created_before(stmt, "table", table):
             return
-        hint = self.hint
+        unique = "UNIQUE " if stmt.kw(1) == "UNIQUE" else ""
+        index = stmt.name_from(at) or "<name>"
+        rewrite = f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {index} ON {table} (...)"
+        hint = f"{rewrite} (sqlmig runs it alone, outside a transaction)"
         if stmt.in_do:
-            hint = "move it out of the DO block as CREATE INDEX CONCURRENTLY IF NOT EXISTS ..."
+            hint = f"move it out of the DO block: {rewrite}"
         yield self.finding(
             ctx,
             stmt,
