@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 
-from tests.helpers import history, make_project, pair, query, run_cli, spawn, tables
+from tests.helpers import history, make_project, pair, query, run_cli, spawn, tables, wait_until
 
 TWO_INDEXES = pair(
     1,
@@ -34,13 +32,6 @@ def index_validity(dsn: str) -> dict[str, bool]:
         " AND c.relname LIKE 'accounts_%_idx'",
     )
     return {str(r[0]): bool(r[1]) for r in rows}
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
 
 
 def test_two_concurrent_index_builds_and_an_alter_apply(tmp_path: Path, db_dsn: str) -> None:

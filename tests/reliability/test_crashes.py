@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import signal
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from sqlmig.embedded import TEST_SETTINGS, Cluster
-from tests.helpers import Result, make_project, pair, query, run_cli, run_process, spawn
+from tests.helpers import Result, make_project, pair, query, run_cli, run_process, spawn, wait_until
 
 TRANSACTIONAL = pair(
     1,
@@ -159,13 +157,6 @@ def test_kill_in_a_segmented_down_resumes_with_down(tmp_path: Path, db_dsn: str)
     assert done(db_dsn) is None
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 SLOW = (
     "CREATE TABLE IF NOT EXISTS widgets (id int);\n"
     "DO $$ BEGIN IF to_regclass('public.slow_marker') IS NOT NULL"
@@ -186,7 +177,7 @@ def test_terminated_migration_session_is_rolled_back_and_reported(
     )
     query(db_dsn, "CREATE TABLE slow_marker ()")
     proc = spawn(project, "up")
-    _wait_for(lambda: _sleeping(db_dsn))
+    wait_until(lambda: _sleeping(db_dsn))
     query(
         db_dsn,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
@@ -213,7 +204,7 @@ def test_server_restart_in_the_middle_of_a_migration(reachable_tmp_path: Path) -
         )
         query(dsn, "CREATE TABLE slow_marker ()")
         proc = spawn(project, "up")
-        _wait_for(lambda: _sleeping(dsn))
+        wait_until(lambda: _sleeping(dsn))
         cluster.stop(mode="fast")
         cluster.start()
         _, err = proc.communicate(timeout=30)
