@@ -25,8 +25,8 @@ from sqlmig.lint import registry
 from sqlmig.lint.rule import Finding
 
 if TYPE_CHECKING:
-    from sqlmig.lint.context import Source
     from sqlmig.lint.engine import Settings
+    from sqlmig.lint.source import Source
 
 FILE_NAME: Final = "lint.json"
 FORMAT: Final = 1

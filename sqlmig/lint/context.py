@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from sqlmig.files import Directives, Kind, SqlFile
+from sqlmig.files import Directives, Kind
 from sqlmig.lint.model import LineIndex, ObjectName, Span, Stmt, Word, from_cut
 from sqlmig.lint.plpgsql import do_statements
+from sqlmig.lint.source import Source
 from sqlmig.script import Mode, Script
 from sqlmig.sql.split import Statement
 
@@ -51,20 +51,6 @@ _MODIFIERS: Final = frozenset(
 )
 _DURATION_RE: Final = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([a-z]*)\s*")
 _UNIT_MS: Final = {"": 1.0, "us": 0.001, "ms": 1.0, "s": 1e3, "min": 6e4, "h": 3.6e6, "d": 8.64e7}
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One file to lint. ``partner_path`` is the sibling up/down file by name (None when the
-    file is not named ``NNN_name.up|down.sql``); ``partner`` is that file when it could be read.
-    """
-
-    file: SqlFile
-    kind: Kind
-    display: str
-    partner_path: Path | None = None
-    partner_exists: bool = False
-    partner: SqlFile | None = None
 
 
 class FileContext:

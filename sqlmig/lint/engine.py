@@ -16,16 +16,19 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sqlmig.config import Config, Severity
 from sqlmig.errors import MigrationFileError
 from sqlmig.files import Kind
 from sqlmig.lint import registry
 from sqlmig.lint.cache import LintCache
-from sqlmig.lint.context import FileContext, Source, build
 from sqlmig.lint.rule import Finding, Rule
-from sqlmig.lint.suppress import Suppression, SuppressionError, suppressions
+from sqlmig.lint.source import Source
+
+if TYPE_CHECKING:
+    from sqlmig.lint.context import FileContext
+    from sqlmig.lint.suppress import Suppression
 
 UNUSED: Final = "SQLMIG001"
 _WHERE_RE: Final = re.compile(r":(\d+)(?::(\d+))?: ")
@@ -115,6 +118,9 @@ def lint_sources(sources: Iterable[Source], settings: Settings, store: LintCache
 
 def lint_source(source: Source, settings: Settings) -> list[Finding]:
     """The findings of one file, after config and suppressions; raises MigrationFileError."""
+    from sqlmig.lint.context import build  # here: a run served from the cache never lexes
+    from sqlmig.lint.suppress import suppressions
+
     ctx = build(source, settings.lock_timeout_ms)
     found = suppressions(ctx)
     rules = rules_for(source.kind, settings.disable)
@@ -188,8 +194,9 @@ def _finish(findings: list[Finding], settings: Settings) -> list[Finding]:
 
 def error_of(exc: MigrationFileError, display: str, path: Path) -> LintError:
     """A LintError from an error whose message starts with the file's path (and position)."""
-    if isinstance(exc, SuppressionError):
-        return LintError(display, exc.message, exc.hint, exc.line, exc.column)
+    line, column = getattr(exc, "line", None), getattr(exc, "column", None)
+    if isinstance(line, int) and isinstance(column, int):  # a SuppressionError
+        return LintError(display, exc.message, exc.hint, line, column)
     message = exc.message
     for prefix in (display, str(path)):
         message = message.removeprefix(prefix)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlmig.errors import MigrationFileError
 from sqlmig.files import FILENAME_RE, Kind, SqlFile, read_sql_file
-from sqlmig.lint.context import Source
 from sqlmig.lint.engine import LintError, error_of
+from sqlmig.lint.source import Source
 
 
 def target_files(folder: Path) -> tuple[list[Path], list[LintError]]:
@@ -69,8 +69,11 @@ def kind_of(path: Path) -> Kind:
 
 def display(path: Path, cwd: Path) -> str:
     """The path as findings show it: relative to the working directory when inside it."""
-    absolute = path if path.is_absolute() else cwd / path
-    return str(absolute.relative_to(cwd)) if absolute.is_relative_to(cwd) else str(path)
+    text, base = str(path), str(cwd)
+    if not os.path.isabs(text):
+        return text
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def _source(file: SqlFile, read: dict[Path, SqlFile], cwd: Path) -> Source:

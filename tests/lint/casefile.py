@@ -13,9 +13,10 @@ from sqlmig.checksum import checksum
 from sqlmig.config import Severity
 from sqlmig.durations import duration_ms
 from sqlmig.files import FILENAME_RE, Kind, SqlFile, parse_directives
-from sqlmig.lint.context import FileContext, Source, build
+from sqlmig.lint.context import FileContext, build
 from sqlmig.lint.engine import Settings, lint_source
 from sqlmig.lint.rule import Finding
+from sqlmig.lint.source import Source
 
 CASES: Final = Path(__file__).parent / "cases"
 _KEYS: Final = frozenset({"name", "sql", "expect", "kind", "path", "partner", "config"})

@@ -10,9 +10,9 @@ import pytest
 from sqlmig.config import Severity
 from sqlmig.errors import MigrationFileError
 from sqlmig.files import Kind
-from sqlmig.lint.context import Source
 from sqlmig.lint.engine import Report, Settings, lint_source, lint_sources, rules_for
 from sqlmig.lint.rule import Finding
+from sqlmig.lint.source import Source
 from sqlmig.lint.suppress import SuppressionError
 from tests.lint.casefile import sql_file
 
