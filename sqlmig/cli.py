@@ -388,16 +388,20 @@ def _check(config: Config, args: argparse.Namespace, console: Console) -> int:
     targets = [config.target(args.target)] if args.target else list(config.targets.values())
     options = guard.Options(args.ref, args.worktree, tuple(args.paths) or None, args.lint_all)
     result = guard.check(config, targets, options, Path.cwd())
+    linted = guard.lint_step(config, result.to_lint, result.top) if result.to_lint else None
+    for warning in linted.warnings if linted else ():
+        console.note(f"sqlmig: warning: {warning}")
     history = [_history(config, t, console) for t in targets] if args.db else []
     validated = [h for h in history if h is not None]
     if args.format == "json":
-        console.json(output.check_json(result, validated))
+        console.json(output.check_json(result, linted, validated))
     else:
-        console.data(output.check_text(result, validated))
+        console.data(output.check_text(result, linted, validated))
     failed = result.violations or result.problems or any(v.problems for v in validated)
-    if not failed:
+    if not failed and not (linted and linted.exit_code):
         console.note(f"sqlmig check: no problems (applied migrations: those at {result.ref})")
-    return 1 if failed else 0
+        return 0
+    return 1  # lint's "could not lint" too: a broken file is a finding of the gate
 
 
 def _history(config: Config, target: Target, console: Console) -> commands.ValidateResult | None:

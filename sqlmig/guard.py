@@ -20,8 +20,13 @@ Decisions (SPEC 8 leaves them open):
   unstaged changes first); in index mode, problems of files git does not track (untracked or
   ignored: they are not being committed) are not reported.
 - A migrations folder that does not exist is empty (git keeps no empty folders).
-- File-rule problems are findings of the gate (exit 1, SPEC 8), not "could not run" (exit 2):
-  listing them is what ``check`` is for. Exit 2 means ``check`` could not run at all.
+- Lint runs on the migration files that are not at the ref: new ones, and ones added since
+  and edited (they may change). An applied file that was modified or renamed is not linted:
+  it fails the check anyway and must be restored, so its findings would only be noise (and
+  loading the linter costs tens of milliseconds on every such commit).
+- File-rule problems and files lint cannot read are findings of the gate (exit 1, SPEC 8), not
+  "could not run" (exit 2): listing them is what ``check`` is for. Exit 2 means ``check`` could
+  not run at all (not a git repository, unknown ref, configuration or usage error).
 """
 
 from __future__ import annotations
@@ -32,13 +37,16 @@ import subprocess
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from sqlmig import checksum, files
 from sqlmig.config import Config, Target
 from sqlmig.errors import MigrationFileError, SqlmigError
 from sqlmig.files import FILENAME_RE, FileProblem, Migration
 from sqlmig.plan import unified_diff
+
+if TYPE_CHECKING:
+    from sqlmig.lint.engine import Report
 
 Reason = Literal["modified", "deleted", "renamed"]
 
@@ -82,7 +90,7 @@ class CheckResult:
     top: Path  # the repository's top folder; reported paths are relative to it
     violations: tuple[Violation, ...]
     problems: tuple[FileProblem, ...]
-    to_lint: tuple[Path, ...]  # new or changed migration files (every one with lint_all)
+    to_lint: tuple[Path, ...]  # migration files not at the ref (every one with lint_all)
 
     def relative(self, path: Path) -> str:
         return _relative(path, self.top) or str(path)
@@ -286,15 +294,27 @@ def check(config: Config, targets: Sequence[Target], options: Options, cwd: Path
     added = {c.new_path for c in changes if c.status in "AR"}
     if repo.worktree:
         added |= other_files(repo.top, repo.specs, ignored=False)
-    violations, changed = _compare(repo, changes, added, given)
+    violations = _compare(repo, changes, added, given)
     scans = list(_scans(repo, targets, None if options.lint_all else given))
     problems = _problems(repo, [p for s in scans for p in s.problems])
     if options.lint_all:
         to_lint = [path for s in scans for m in s.migrations for path in _paths(m)]
     else:
-        touched = {p for p in changed | added if in_scope(p, given) and migration_key(p)}
-        to_lint = [repo.top / p for p in sorted(touched)]
+        moved = {v.new_path for v in violations}
+        new = {p for p in added - moved if in_scope(p, given) and migration_key(p)}
+        to_lint = [repo.top / p for p in sorted(new)]
     return CheckResult(repo.ref, repo.top, tuple(violations), problems, tuple(to_lint))
+
+
+def lint_step(config: Config, paths: Sequence[Path], top: Path) -> Report:
+    """Lint the new and changed migration files (``CheckResult.to_lint``), shown from ``top``.
+
+    The linter is imported here: it compiles the SQL lexer, tens of milliseconds that a commit
+    adding no migration never needs.
+    """
+    from sqlmig.lint.run import lint
+
+    return lint(config, paths, (), top)
 
 
 def _open(config: Config, targets: Sequence[Target], options: Options) -> _Repo:
@@ -322,20 +342,18 @@ def _given(paths: Sequence[str] | None, cwd: Path, top: Path) -> frozenset[str] 
 
 def _compare(
     repo: _Repo, changes: Sequence[Change], added: set[str], given: frozenset[str] | None
-) -> tuple[list[Violation], set[str]]:
-    """Violations, and the paths whose content really changed since the ref."""
+) -> list[Violation]:
+    """Applied files modified (content compared as the checksum sees it), deleted or renamed."""
     edits = [c for c in changes if c.status in "MTU" and in_scope(c.new_path, given)]
     blobs = read_blobs(repo.top, _blobs_needed(edits, repo.worktree))
     violations = [_moved(c, added) for c in changes if c.status in "DR"]
-    changed = set()
     for c in edits:
         old = text_of(blobs[c.old_blob], c.old_path)
         new = text_of(_current(repo, c, blobs), c.new_path)
         if old != new:
             diff = unified_diff(old, new, c.new_path)
             violations.append(Violation(c.old_path, "modified", None, diff))
-            changed.add(c.new_path)
-    return sorted(violations, key=lambda v: v.path), changed
+    return sorted(violations, key=lambda v: v.path)
 
 
 def _moved(change: Change, added: set[str]) -> Violation:

@@ -11,13 +11,14 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from sqlmig.commands import ChangeResult, RunResult, StatusResult, ValidateResult
 from sqlmig.errors import SqlmigError
 
 if TYPE_CHECKING:
     from sqlmig.guard import CheckResult
+    from sqlmig.lint.engine import Report
     from sqlmig.script import Script
     from sqlmig.sql.split import Statement
 
@@ -222,14 +223,19 @@ def many(docs: Sequence[dict[str, object]], all_targets: bool) -> object:
 # -- check ------------------------------------------------------------------------------
 
 
-def check_json(result: CheckResult, history: Sequence[ValidateResult]) -> dict[str, object]:
+def check_json(
+    result: CheckResult, linted: Report | None, history: Sequence[ValidateResult]
+) -> dict[str, object]:
+    """SPEC 15: lint's ``findings`` and ``errors`` (file-rule problems first), ``immutability``."""
+    findings, errors = _lint_json(linted)
+    problems: list[object] = [
+        {"path": result.relative(p.path), "line": p.line, "message": p.message, "hint": p.hint}
+        for p in result.problems
+    ]
     doc: dict[str, object] = {
         "ref": result.ref,
-        "findings": [],
-        "errors": [
-            {"path": result.relative(p.path), "line": p.line, "message": p.message, "hint": p.hint}
-            for p in result.problems
-        ],
+        "findings": findings,
+        "errors": problems + errors,
         "immutability": [
             {"path": v.path, "reason": v.reason, "new_path": v.new_path, "diff": v.diff}
             for v in result.violations
@@ -240,9 +246,31 @@ def check_json(result: CheckResult, history: Sequence[ValidateResult]) -> dict[s
     return doc
 
 
-def check_text(result: CheckResult, history: Sequence[ValidateResult]) -> str:
+def _lint_json(linted: Report | None) -> tuple[list[object], list[object]]:
+    if linted is None:  # nothing to lint: the linter (and its lexer) is not even imported
+        return [], []
+    from sqlmig.lint import report
+
+    doc = report.json_doc(linted)
+    return cast("list[object]", doc["findings"]), cast("list[object]", doc["errors"])
+
+
+def _lint_text(linted: Report | None) -> tuple[list[str], str]:
+    """Lines for the files lint could not read, and the findings' text."""
+    if linted is None:
+        return [], ""
+    from sqlmig.lint import report
+
+    errors = [f"{report.where(e)}: {e.message}\n  hint: {e.hint}" for e in linted.errors]
+    return errors, report.text(linted)
+
+
+def check_text(
+    result: CheckResult, linted: Report | None, history: Sequence[ValidateResult]
+) -> str:
     from sqlmig.guard import HINT
 
+    errors, findings = _lint_text(linted)
     out = []
     for v in result.violations:
         if v.reason == "modified":
@@ -257,5 +285,6 @@ def check_text(result: CheckResult, history: Sequence[ValidateResult]) -> str:
     for p in result.problems:
         where = result.relative(p.path) + (f":{p.line}" if p.line is not None else "")
         out.append(f"{where}: {p.message}\n  hint: {p.hint}")
-    text = "\n".join(out) + "\n" if out else ""
+    out += errors
+    text = ("\n".join(out) + "\n" if out else "") + findings
     return text + "".join(validate_text(h) for h in history if h.problems)

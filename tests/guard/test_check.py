@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tests.guard.gitrepo import APPLIED, Repo, git, origin_and_clone, seed
 
-NEW_UP = "CREATE TABLE orders (id bigint PRIMARY KEY);\n"
-NEW_DOWN = "DROP TABLE orders;\n"
+NEW_UP = "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY);\n"
+NEW_DOWN = "DROP TABLE IF EXISTS orders;\n"
 HINT = "hint: applied migrations are immutable; write a new migration instead"
 
 
@@ -334,3 +334,27 @@ def test_the_first_commit_of_a_repository_has_nothing_applied(tmp_path: Path) ->
     result = repo.check()
     assert result.code == 0, result.text
     assert "(no commit yet)" in result.err
+
+
+def test_lint_errors_in_a_new_file_fail_the_check(tmp_path: Path) -> None:
+    _, repo = origin_and_clone(tmp_path)
+    repo.write("003_create_orders.up.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);\n")
+    repo.write("003_create_orders.down.sql", NEW_DOWN)
+    result = repo.check("--format", "json")
+    assert result.code == 1, result.text
+    [finding] = json.loads(result.out)["findings"]
+    assert finding["path"] == "migrations/003_create_orders.up.sql"
+    assert (finding["rule"], finding["severity"], finding["line"]) == ("IDEM001", "error", 1)
+    text = repo.check()
+    assert text.code == 1
+    assert "migrations/003_create_orders.up.sql:1:14: IDEM001 " in text.out
+
+
+def test_applied_files_are_linted_only_with_all(tmp_path: Path) -> None:
+    _, repo = origin_and_clone(tmp_path)  # 001 creates a table without IF NOT EXISTS
+    add_new(repo)
+    assert repo.check().code == 0
+    result = repo.check("--all", "--format", "json")
+    assert result.code == 1
+    paths = {f["path"] for f in json.loads(result.out)["findings"]}
+    assert "migrations/001_create_users.up.sql" in paths

@@ -55,8 +55,8 @@ def test_the_published_hook_guards_commits(tmp_path: Path) -> None:
     assert "applied migrations are immutable; write a new migration instead" in said
     repo.git("restore", "--staged", "--worktree", "migrations/001_create_users.up.sql")
 
-    repo.write("003_create_orders.up.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);\n")
-    repo.write("003_create_orders.down.sql", "DROP TABLE orders;\n")
+    repo.write("003_create_orders.up.sql", "CREATE TABLE IF NOT EXISTS orders (id bigint);\n")
+    repo.write("003_create_orders.down.sql", "DROP TABLE IF EXISTS orders;\n")
     accepted = commit(repo, env, "add a migration")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
 
