@@ -3,10 +3,11 @@
 Applied migrations never change, so a file's findings stay valid while nothing that decides
 them changes. The key is a sha256 of: the lint sources' digest and sqlmig's version (so a new
 rule or a fixed bug invalidates everything), the lint settings (disabled rules, severities,
-lock_timeout), the file's name, kind and checksum, and the partner file's checksum (pair
-rules). A missing, unreadable or corrupt cache file is ignored and rewritten; writing it is
-best effort (a read-only checkout lints, it just does not cache). At most
-:data:`MAX_ENTRIES` are kept, oldest dropped first.
+lock_timeout), the file's name, kind and checksum, the partner file's checksum (pair rules)
+and a digest of the earlier up files of its folder (rules that read earlier migrations). A
+missing, unreadable or corrupt cache file is ignored and rewritten; writing it is best effort
+(a read-only checkout lints, it just does not cache). At most :data:`MAX_ENTRIES` are kept,
+oldest dropped first.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class LintCache:
         else:
             partner = "exists" if source.partner_exists else "missing"
         parts = (_engine(), settings.fingerprint(), file.path.name, source.kind, file.checksum)
-        return hashlib.sha256("\0".join((*parts, partner)).encode()).hexdigest()
+        text = "\0".join((*parts, partner, source.earlier_digest()))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def get(self, key: str, display: str) -> list[Finding] | None:
         entry = self._load().get(key)

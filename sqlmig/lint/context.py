@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final, Literal
 
+from sqlmig.errors import MigrationFileError
 from sqlmig.files import Directives, Kind
 from sqlmig.lint.model import LineIndex, ObjectName, Span, Stmt, Word, from_cut
 from sqlmig.lint.plpgsql import do_statements
@@ -91,6 +92,27 @@ class FileContext:
             source = Source(other, kind, str(other.path), self.path, True, self.source.file)
             self._partner = build(source, self._configured_lock_timeout_ms)
         return self._partner
+
+    def earlier_files(self) -> list[FileContext]:
+        """The up files of lower versions in this file's folder, oldest first, modelled once
+        per run (files that cannot be split are left out). Empty for a file not named like a
+        migration, and in memory without a folder."""
+        folder, version = self.source.folder, self.source.version
+        if folder is None or version is None:
+            return []
+        out = []
+        for file in folder.before(version):
+            ctx = folder.contexts.get(file.path)
+            if ctx is None:
+                try:
+                    ctx = build(
+                        Source(file, "up", str(file.path)), self._configured_lock_timeout_ms
+                    )
+                except MigrationFileError:
+                    continue
+                folder.contexts[file.path] = ctx
+            out.append(ctx)
+        return out
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset in the file."""

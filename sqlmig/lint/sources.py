@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlmig.errors import MigrationFileError
 from sqlmig.files import FILENAME_RE, Kind, SqlFile, read_sql_file
 from sqlmig.lint.engine import LintError, error_of
-from sqlmig.lint.source import Source
+from sqlmig.lint.source import Folder, Source
 
 
 def target_files(folder: Path) -> tuple[list[Path], list[LintError]]:
@@ -52,7 +52,8 @@ def _sql_files(folder: Path) -> Iterable[Path]:
 
 
 def load(paths: Sequence[Path], cwd: Path) -> tuple[list[Source], list[LintError]]:
-    """Read every file and find its partner; unreadable files become errors."""
+    """Read every file and find its partner and its folder's earlier up files; unreadable
+    files become errors."""
     read: dict[Path, SqlFile] = {}
     errors: list[LintError] = []
     for path in paths:
@@ -60,7 +61,8 @@ def load(paths: Sequence[Path], cwd: Path) -> tuple[list[Source], list[LintError
             read[path] = read_sql_file(path, kind_of(path))
         except MigrationFileError as exc:
             errors.append(error_of(exc, display(path, cwd), path))
-    return [_source(file, read, cwd) for file in read.values()], errors
+    folders: dict[Path, Folder] = {}
+    return [_source(file, read, folders, cwd) for file in read.values()], errors
 
 
 def kind_of(path: Path) -> Kind:
@@ -76,18 +78,54 @@ def display(path: Path, cwd: Path) -> str:
     return text[len(prefix) :] if text.startswith(prefix) else text
 
 
-def _source(file: SqlFile, read: dict[Path, SqlFile], cwd: Path) -> Source:
+def _source(
+    file: SqlFile, read: dict[Path, SqlFile], folders: dict[Path, Folder], cwd: Path
+) -> Source:
     kind = kind_of(file.path)
     match = FILENAME_RE.fullmatch(file.path.name)
     if match is None:
         return Source(file, kind, display(file.path, cwd))
     other: Kind = "down" if kind == "up" else "up"
     partner_path = file.path.with_name(f"{match.group(1)}_{match.group(2)}.{other}.sql")
-    partner = read.get(partner_path)
+    partner = read.get(partner_path) or _read(partner_path, other)
     exists = partner is not None or partner_path.is_file()
-    if partner is None and exists:
-        try:
-            partner = read_sql_file(partner_path, other)
-        except MigrationFileError:
-            partner = None  # reported when that file itself is linted
-    return Source(file, kind, display(file.path, cwd), partner_path, exists, partner)
+    parent = file.path.parent
+    if parent not in folders:
+        folders[parent] = _folder(parent, read)
+    return Source(
+        file,
+        kind,
+        display(file.path, cwd),
+        partner_path,
+        exists,
+        partner,
+        int(match.group(1)),
+        folders[parent],
+    )
+
+
+def _read(path: Path, kind: Kind) -> SqlFile | None:
+    """A file needed only as context: missing or unreadable is None (it is reported when it
+    is linted itself)."""
+    try:
+        return read_sql_file(path, kind)
+    except MigrationFileError:
+        return None
+
+
+def _folder(folder: Path, read: dict[Path, SqlFile]) -> Folder:
+    """The up files of ``folder``, reusing those already read."""
+    ups: list[tuple[int, SqlFile]] = []
+    try:
+        names = [entry.name for entry in os.scandir(folder)]
+    except OSError:
+        names = []
+    for name in names:
+        match = FILENAME_RE.fullmatch(name)
+        if match is None or match.group(3) != "up":
+            continue
+        path = folder / name
+        file = read.get(path) or _read(path, "up")
+        if file is not None:
+            ups.append((int(match.group(1)), file))
+    return Folder(ups)

@@ -179,6 +179,21 @@ def test_cache_follows_edits_config_and_partner(project: Path) -> None:
     assert run.lint(other, [], folders, project).cached == 0
 
 
+def test_editing_a_migration_relints_it_and_the_later_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    files = {**pair(1, "a", GOOD_UP, DOWN), **pair(2, "b", GOOD_UP, DOWN)}
+    project = make_project(tmp_path, None, {**files, **pair(3, "c", GOOD_UP, DOWN)})
+    config = load_config(project / "config.yaml", {}, project)
+    folders = [project / "migrations"]
+    assert run.lint(config, [], folders, project).cached == 0
+    (project / "migrations" / "002_b.up.sql").write_text(BAD_UP)
+    again = run.lint(config, [], folders, project)
+    assert again.cached == 2  # 001 up and down; 002 and 003 read 002 as an earlier file
+    assert [(f.path, f.rule) for f in again.findings] == [("migrations/002_b.up.sql", "IDEM001")]
+
+
 def test_a_corrupt_cache_is_ignored_and_rewritten(project: Path) -> None:
     config = load_config(project / "config.yaml", {}, project)
     cache = project / ".sqlmig" / "cache" / "lint.json"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmig.lint.context import transaction_control
+from pathlib import Path
+
+from sqlmig.lint import sources
+from sqlmig.lint.context import build, transaction_control
 from sqlmig.lint.model import ObjectName
 from tests.lint.casefile import context
 
@@ -154,3 +157,26 @@ def test_created_before() -> None:
     assert ctx.created_before(last, "type", name("mood"))
     assert not ctx.created_before(index, "type", name("mood"))
     assert [s.sql for s in ctx.earlier(index)] == [create.sql]
+
+
+def test_earlier_files_of_the_folder(tmp_path: Path) -> None:
+    texts = {
+        "001_a.up.sql": "CREATE TABLE IF NOT EXISTS a (id int);\n",
+        "002_b.up.sql": "CREATE INDEX CONCURRENTLY IF NOT EXISTS a_id ON a (id);\n",
+        "002_b.down.sql": "DROP INDEX CONCURRENTLY IF EXISTS a_id;\n",
+        "003_c.up.sql": "SELECT 'unterminated;\n",
+        "004_d.up.sql": "SELECT 1;\n",
+        "notes.sql": "SELECT 2;\n",
+    }
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    loaded, _ = sources.load([tmp_path / "002_b.down.sql", tmp_path / "notes.sql"], tmp_path)
+    down, notes = (build(source, 5000) for source in loaded)
+    assert [c.path.name for c in down.earlier_files()] == ["001_a.up.sql"]
+    assert notes.earlier_files() == []
+    (last,) = sources.load([tmp_path / "004_d.up.sql"], tmp_path)[0]
+    earlier = build(last, 5000).earlier_files()
+    assert [c.path.name for c in earlier] == ["001_a.up.sql", "002_b.up.sql"]  # 003 cannot split
+    assert build(last, 5000).earlier_files()[0] is earlier[0]  # modelled once per run
+    index = earlier[1].statements[0]
+    assert index.name_after("CREATE [UNIQUE] INDEX") == ObjectName(("a_id",), 6, 7, False)
