@@ -51,9 +51,15 @@ def connect(dsn: str, *, autocommit: bool = True) -> Conn:
         )
     except psycopg.Error as exc:
         raise connection_error(exc, dsn) from None
-    if conn.info.server_version >= 140000:
-        conn.execute("SET client_connection_check_interval = '1s'")
+    conn.execute(session_defaults(conn))
     return conn
+
+
+def session_defaults(conn: Conn) -> str:
+    """SQL that puts a sqlmig session back to its starting settings (after ``RESET ALL``)."""
+    if conn.info.server_version >= 140000:
+        return "SET client_connection_check_interval = '1s'"
+    return "SELECT 1"
 
 
 def connection_error(exc: BaseException, dsn: str) -> DatabaseError:

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from sqlmig import failpoints
-from sqlmig.db.connect import Conn
+from sqlmig.db.connect import Conn, session_defaults
 from sqlmig.db.history import History
 from sqlmig.db.run import ConnectionLost, PgFailure, run
 from sqlmig.errors import DatabaseError, SqlError
@@ -96,7 +96,7 @@ class Executor:
             failure = self._run(script, prefix + script.text)
             if failure is None:
                 failpoints.hit("after-statements")
-                self._commit_with(record, point="after-history")
+                self._commit_with(record, point="after-history", end=True)
                 failpoints.hit("after-commit")
                 return
             self._rollback()
@@ -162,7 +162,7 @@ class Executor:
         if direction == "up":
             self._finish_up(target, script, began)
         else:
-            self._autocommit(lambda: self._record_down(target, began))
+            self._commit_with(lambda: self._record_down(target, began), begin=True, end=True)
 
     def _begin_progress(
         self, script: Script, target: MigrationText, row: HistoryRow | None, start: int
@@ -266,7 +266,7 @@ class Executor:
                 self.conn, "up", version=target.version, name=target.name, execution_ms=_ms(began)
             )
 
-        self._autocommit(finish)
+        self._commit_with(finish, begin=True, end=True)
         failpoints.hit("after-commit")
 
     def _progress(self, script: Script, target: MigrationText, done: int, *, status: str) -> None:
@@ -403,8 +403,15 @@ class Executor:
         self._commit_with(work, begin=True)
 
     def _commit_with(
-        self, work: Callable[[], None], *, begin: bool = False, point: str | None = None
+        self,
+        work: Callable[[], None],
+        *,
+        begin: bool = False,
+        point: str | None = None,
+        end: bool = False,
     ) -> None:
+        """Run ``work`` and commit. ``end``: the migration is done, so the same round trip also
+        undoes any plain ``SET`` it made (a ``SET search_path`` must not leak into the next)."""
         if begin:
             self._exec("BEGIN")
         try:
@@ -414,7 +421,7 @@ class Executor:
             raise
         if point is not None:
             failpoints.hit(point)
-        self._exec("COMMIT")
+        self._exec(f"COMMIT; RESET ALL; {session_defaults(self.conn)}" if end else "COMMIT")
 
     def _log_failure(self, target: MigrationText, err: SqlError) -> None:
         # best effort: the failure itself is what the user must see

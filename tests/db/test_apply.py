@@ -225,3 +225,44 @@ def test_a_history_table_from_a_newer_sqlmig_is_refused(tmp_path: Path, db_dsn: 
     result = run_cli(project, "status")
     assert result.code == 3
     assert "newer sqlmig" in result.err and "hint:" in result.err
+
+
+def test_a_set_in_one_migration_does_not_leak_into_the_next(tmp_path: Path, db_dsn: str) -> None:
+    files = {
+        **pair(
+            1,
+            "app_schema",
+            "CREATE SCHEMA IF NOT EXISTS app;\nSET search_path = app;\nCREATE TABLE IF NOT EXISTS inside (id int);\n",
+            "DROP SCHEMA IF EXISTS app CASCADE;\n",
+        ),
+        **pair(
+            2,
+            "public_table",
+            "CREATE TABLE IF NOT EXISTS outside (id int);\n",
+            "DROP TABLE IF EXISTS outside;\n",
+        ),
+        **pair(
+            3,
+            "no_tx_set",
+            "-- sqlmig:no-transaction\nSET search_path = app;\nCREATE TABLE IF NOT EXISTS also_inside (id int);\n",
+            "DROP TABLE IF EXISTS app.also_inside;\n",
+        ),
+        **pair(
+            4,
+            "public_again",
+            "CREATE TABLE IF NOT EXISTS outside_too (id int);\n",
+            "DROP TABLE IF EXISTS outside_too;\n",
+        ),
+    }
+    project = make_project(tmp_path, db_dsn, files)
+    assert run_cli(project, "up").code == 0
+    rows = query(
+        db_dsn,
+        "SELECT schemaname, tablename FROM pg_tables WHERE tablename IN ('inside', 'outside', 'also_inside', 'outside_too') ORDER BY 2",
+    )
+    assert rows == [
+        ("app", "also_inside"),
+        ("app", "inside"),
+        ("public", "outside"),
+        ("public", "outside_too"),
+    ]
