@@ -54,6 +54,10 @@ def deploy_lock(
     """Hold the deploy lock for the duration of the block; LockWaitTimeout after ``wait_s``."""
     conn = connect(dsn, autocommit=True)
     try:
+        if conn.info.server_version >= 140000:
+            # the lock connection sits idle for the whole deploy: a role's idle_session_timeout
+            # must not end it, or a second deploy would get in while this one still runs
+            conn.execute("SET idle_session_timeout = 0")
         key = lock_key(conn.info.dbname, history_table)
         _acquire(conn, key, wait_s, on_wait)
         try:

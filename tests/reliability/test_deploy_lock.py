@@ -91,3 +91,25 @@ def test_lock_timeout_gives_up_after_the_configured_retries(tmp_path: Path, db_d
     assert query(
         db_dsn, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'"
     ) == [(0,)]
+
+
+def test_the_deploy_lock_survives_a_short_idle_session_timeout(tmp_path: Path, db_dsn: str) -> None:
+    """A role's idle_session_timeout does not end the idle lock connection mid-deploy."""
+    dbname = db_dsn.rsplit("/", 1)[1]
+    query(db_dsn, f"ALTER DATABASE {dbname} SET idle_session_timeout = '500ms'")
+    files = pair(
+        1,
+        "slow",
+        "CREATE TABLE IF NOT EXISTS slow (id int);\nSELECT pg_sleep(1.5);\n",
+        "DROP TABLE IF EXISTS slow;\n",
+    )
+    project = make_project(tmp_path, db_dsn, files)
+    first = spawn(project, "up")
+    time.sleep(0.8)  # the first holds the lock, idle on its lock connection past the timeout
+    second = run_process(project, "up", "--lock-wait", "10")
+    _, err = first.communicate(timeout=30)
+    assert first.returncode == 0, err
+    assert second.code == 0, second.err
+    assert "nothing to do" in second.err  # it waited for the first instead of running alongside
+    events = query(db_dsn, "SELECT event FROM public.sqlmig_history_log")
+    assert events == [("up",)]
