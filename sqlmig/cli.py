@@ -75,6 +75,20 @@ def _lock_wait(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _test_parser(p: argparse.ArgumentParser) -> None:
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--only", type=int, metavar="V", help="test only version V")
+    which.add_argument(
+        "--from", type=int, dest="from_version", metavar="V", help="test version V and later"
+    )
+    p.add_argument(
+        "--admin-dsn",
+        metavar="DSN",
+        help="create the scratch database on this server (superuser or CREATEDB role);"
+        " default: the project's embedded PostgreSQL",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sqlmig", description="Raw-SQL migrations for PostgreSQL.")
     parser.add_argument("--version", action="version", version=f"sqlmig {__version__}")
@@ -134,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("db", "manage the embedded PostgreSQL server")
     p.add_argument("action", choices=["start", "stop", "status", "url"])
+    _test_parser(add("test", "prove on a scratch database that every down reverses its up"))
     _check_parser(add("check", "refuse edits to applied migrations; file rules; lint"))
     _lint_parsers(add)
     return parser
@@ -282,6 +297,8 @@ def _run(result: commands.RunResult, console: Console) -> tuple[dict[str, object
     if not result.items:
         console.note("nothing to do")
         return output.run_json(result), "", 0
+    if not result.dry_run:
+        console.note(output.run_summary(result))
     return output.run_json(result), output.run_text(result), 0
 
 
@@ -339,6 +356,22 @@ def _baseline(
     return output.change_json(result), output.change_text(result), 0
 
 
+def _test(
+    ctx: commands.Context, args: argparse.Namespace, console: Console
+) -> tuple[dict[str, object], str, int]:
+    from sqlmig import roundtrip
+
+    result = roundtrip.verify(
+        ctx, admin_dsn=args.admin_dsn, only=args.only, start=args.from_version
+    )
+    code = 0 if result.ok else 1
+    if result.error is not None:
+        console.error(result.error)
+        code = result.error.exit_code
+    text = output.test_text(result, output.use_colour(console.out))
+    return output.test_json(result), text, code
+
+
 HANDLERS: dict[str, Handler] = {
     "status": _status,
     "up": _up,
@@ -350,6 +383,7 @@ HANDLERS: dict[str, Handler] = {
     "validate": _validate,
     "repair": _repair,
     "baseline": _baseline,
+    "test": _test,
 }
 
 

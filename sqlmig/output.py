@@ -19,6 +19,7 @@ from sqlmig.errors import SqlmigError
 if TYPE_CHECKING:
     from sqlmig.guard import CheckResult
     from sqlmig.lint.engine import Report
+    from sqlmig.roundtrip import RoundTripResult
     from sqlmig.script import Script
     from sqlmig.sql.split import Statement
 
@@ -172,6 +173,18 @@ def run_text(result: RunResult) -> str:
     return "\n".join(out) + "\n"
 
 
+def run_summary(result: RunResult) -> str:
+    """The closing line of a run, for deploy logs: how many, which way, how long."""
+    done = [i for i in result.items if i.status in ("applied", "reverted")]
+    total = sum(i.execution_ms or 0 for i in done)
+    counts = ", ".join(
+        f"{n} {status}"
+        for status in ("applied", "reverted")
+        if (n := sum(i.status == status for i in done))
+    )
+    return f"{result.target}: {counts} in {total} ms"
+
+
 def _one_line(sql: str, width: int = 100) -> str:
     flat = " ".join(sql.split())
     return flat if len(flat) <= width else flat[: width - 3] + "..."
@@ -288,3 +301,43 @@ def check_text(
     out += errors
     text = ("\n".join(out) + "\n" if out else "") + findings
     return text + "".join(validate_text(h) for h in history if h.problems)
+
+
+# -- test (round trips) -----------------------------------------------------------------
+
+
+def test_json(result: RoundTripResult) -> dict[str, object]:
+    return {
+        "target": result.target,
+        "migrations": [
+            {
+                "version": r.version,
+                "name": r.name,
+                "ok": r.ok,
+                "differences": list(r.differences),
+                "skipped": r.skipped,
+            }
+            for r in result.reports
+        ],
+        "error": result.error.message if result.error else None,
+    }
+
+
+def test_text(result: RoundTripResult, colour: bool) -> str:
+    if not result.reports:
+        return "no migrations to test\n"
+    out = []
+    for r in result.reports:
+        if r.skipped:
+            out.append(f"{_paint('skip', '33', colour)} {r.label} ({r.skipped})")
+        elif r.ok:
+            out.append(f"{_paint('ok', '32', colour)}   {r.label}")
+        else:
+            out.append(f"{_paint('FAIL', '31;1', colour)} {r.label}")
+            out.extend(f"  {d}" for d in r.differences)
+    failed = sum(not r.ok for r in result.reports)
+    skipped = sum(r.skipped is not None for r in result.reports)
+    verdict = f"{failed} failed" if failed else "every down reverses its up"
+    verdict += f" ({skipped} skipped)" if skipped else ""
+    out.append(f"{len(result.reports)} tested in {result.seconds:.1f}s: {verdict}")
+    return "\n".join(out) + "\n"

@@ -62,7 +62,9 @@ def test_first_migrate_uses_the_embedded_server_and_applies_the_examples(
     first = sqlmig(example_project, "up")
     assert first.returncode == 0, first.stderr
     assert "started the embedded PostgreSQL" in first.stderr
-    assert first.stderr.count("applied ") == len(list((REPO / "migrations").glob("*.up.sql")))
+    examples = len(list((REPO / "migrations").glob("*.up.sql")))
+    assert sum(line.startswith("applied ") for line in first.stderr.splitlines()) == examples
+    assert f"core: {examples} applied in " in first.stderr
 
     again = sqlmig(example_project, "migrate")
     assert again.returncode == 0, again.stderr
@@ -83,7 +85,8 @@ def test_examples_go_down_and_up_again_cleanly(example_project: Path) -> None:
     assert sqlmig(example_project, "up").returncode == 0
     down = sqlmig(example_project, "down", "--all")
     assert down.returncode == 0, down.stderr
-    assert down.stderr.count("reverted ") == 7
+    assert sum(line.startswith("reverted ") for line in down.stderr.splitlines()) == 7
+    assert "core: 7 reverted in " in down.stderr
     up = sqlmig(example_project, "up")
     assert up.returncode == 0, up.stderr
 

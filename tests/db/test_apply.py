@@ -266,3 +266,11 @@ def test_a_set_in_one_migration_does_not_leak_into_the_next(tmp_path: Path, db_d
         ("public", "outside"),
         ("public", "outside_too"),
     ]
+
+
+def test_a_run_ends_with_a_summary_line_for_deploy_logs(tmp_path: Path, db_dsn: str) -> None:
+    project = make_project(tmp_path, db_dsn, {**USERS, **ORDERS})
+    up = run_cli(project, "up")
+    assert up.err.strip().splitlines()[-1].startswith("main: 2 applied in ")
+    redo = run_cli(project, "redo")
+    assert redo.err.strip().splitlines()[-1].startswith("main: 1 applied, 1 reverted in ")
