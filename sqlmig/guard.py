@@ -14,7 +14,8 @@ Decisions (SPEC 8 leaves them open):
 - ``PATHS`` (pre-commit passes the staged files) narrows what is reported: modifications and
   lint to those paths, file-rule problems to those paths and the migrations sharing their
   version (so a clash with an existing version is still seen). Deletions and renames are always
-  computed from git, because pre-commit never passes deleted files.
+  computed from git, because pre-commit never passes deleted files. ``--all`` scans and lints
+  every file whatever the paths.
 - The index is compared by default (what a commit records); ``worktree`` compares the working
   tree, untracked files included. File rules and lint read the working tree (pre-commit stashes
   unstaged changes first); in index mode, problems of files git does not track (untracked or
