@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 PG15   ?= /usr/lib/postgresql/15/bin
 
-.PHONY: reliability help venv migrate status rollback new check lint rules-table test test-pg15 lint-code bench clean
+.PHONY: reliability help venv migrate status rollback new check lint rules-table test test-pg15 lint-code bench bench-quick clean
 
 help:
-	@echo "make migrate | status | rollback | new name=NAME | check | lint | test | test-pg15 | lint-code | bench"
+	@echo "make migrate | status | rollback | new name=NAME | check | lint | test | test-pg15 | lint-code | bench | bench-quick"
 
 venv: $(STAMP)
 
@@ -61,8 +62,17 @@ lint-code: $(STAMP)
 	$(BIN)/ruff format --check sqlmig tests
 	$(BIN)/mypy --strict sqlmig tests
 
-bench: $(STAMP)
-	@echo "benchmarks are not built yet"
+# Benchmarks against dbmate, yoyo-migrations, squawk, psql and a psycopg loop (bench/run.py):
+# bench writes BENCHMARKS.md (about 6 minutes on 2 cores); bench-quick is a smaller smoke run.
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py --output BENCHMARKS.md
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py --quick
 
 clean:
 	-$(BIN)/sqlmig db stop
