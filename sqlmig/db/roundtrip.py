@@ -1,0 +1,457 @@
+"""Up, down and up again for every migration on a scratch database, comparing catalog snapshots.
+
+Decisions:
+- One scratch database, migrations in order: the state after migration N's second up is where
+  N+1 starts, so N migrations cost 3N runs and 3N snapshots and nothing is replayed from zero.
+  When a round trip leaves the database different, or its down or second up fails, the finding
+  is reported and the database is rebuilt (a fresh one with migrations 1..N applied plainly), so
+  the next migration starts from the state production would have.
+- Migrations run through the real Executor with a History on the scratch database, so
+  segmented and CONCURRENTLY files behave exactly as in production.
+- A migration whose first up fails ends the run (exit 3): everything after it builds on it.
+  A down or a second up that fails is a round-trip finding (exit 1), and the run goes on.
+- An up marked ``-- sqlmig:no-transaction`` is also run with every statement a resume could
+  repeat run twice in a row (see ``Twice``), from the state after its down: it must succeed and
+  leave the same schema and the same row counts as the plain up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from types import FrameType
+from typing import TYPE_CHECKING, Final
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from sqlmig.db.connect import connect
+from sqlmig.db.executor import Executor, Settings
+from sqlmig.db.history import History
+from sqlmig.db.snapshot import Difference, Reader, Snapshot, compare
+from sqlmig.dsn import mask_dsn
+from sqlmig.errors import DatabaseError, SqlmigError
+from sqlmig.files import Migration
+from sqlmig.records import MigrationText
+from sqlmig.roundtrip import Report, RoundTripResult
+from sqlmig.script import Script
+from sqlmig.sql.kinds import is_transaction_control
+from sqlmig.sql.split import Statement, split_statements
+
+if TYPE_CHECKING:
+    from sqlmig.commands import Context
+
+SCRATCH_PREFIX: Final = "sqlmig_test_"
+_SCRATCH_RE: Final = re.compile(rf"{SCRATCH_PREFIX}(\d+)_\d+")
+_SHOWN_CHARS: Final = 80  # a longer value (a function body) is shown around its first difference
+_PLURAL_ATTRS: Final = frozenset(
+    {"labels", "attributes", "grants", "roles", "settings", "options", "tags", "parent tables"}
+)
+
+
+def run(
+    ctx: Context, migrations: Sequence[Migration], first: int, admin_dsn: str | None
+) -> RoundTripResult:
+    """Apply ``migrations[:first]``, then round-trip each of ``migrations[first:]``."""
+    began = time.monotonic()
+    admin = admin_dsn if admin_dsn is not None else _embedded(ctx)
+    result = RoundTripResult(ctx.target.name, mask_dsn(admin))
+    with _sigterm_interrupts(), Scratch(admin, reap=admin_dsn is None) as scratch:
+        runner = Runner(ctx, migrations, scratch)
+        try:
+            n = len(migrations) - first
+            ctx.reporter.note(
+                f"testing {n} migration{'s' if n != 1 else ''} on scratch database"
+                f" {scratch.current} at {result.server}"
+            )
+            result.error = runner.run_all(first, result.reports)
+        except psycopg.Error as exc:
+            raise DatabaseError(
+                f"scratch database on {result.server}: {str(exc).strip().splitlines()[0]}",
+                "run 'sqlmig test' again; if it keeps failing, report it with --debug output",
+            ) from None
+        finally:
+            runner.close()
+    result.seconds = time.monotonic() - began
+    return result
+
+
+def _embedded(ctx: Context) -> str:
+    from sqlmig.embedded import embedded_dsn
+
+    return embedded_dsn(ctx.config.root, "postgres", notify=ctx.reporter.note)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Make SIGTERM (a CI timeout, say) interrupt like Ctrl-C, so the scratch database is
+    dropped on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# -- the scratch database -----------------------------------------------------------------
+
+
+class Scratch:
+    """Throwaway databases on one server, created from ``template0``, dropped however we exit.
+
+    ``template0`` rather than ``template1``: a site's additions to ``template1`` must not make
+    a migration pass here that fails on a fresh database elsewhere. ``CREATE DATABASE`` uses
+    the server's default strategy: ``FILE_COPY`` forces two checkpoints, which on a shared
+    ``--admin-dsn`` server cost more than they save on a database as small as template0.
+    """
+
+    def __init__(self, admin_dsn: str, *, reap: bool) -> None:
+        self.admin_dsn = admin_dsn
+        self.where = mask_dsn(admin_dsn)
+        self.conn = connect(admin_dsn)
+        self.current: str | None = None
+        self._numbers = itertools.count(1)
+        if reap:
+            self._reap()
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.drop()
+        finally:
+            self.conn.close()
+
+    def create(self) -> str:
+        """A new empty database; its DSN (same server and credentials as the admin DSN)."""
+        name = f"{SCRATCH_PREFIX}{os.getpid()}_{next(self._numbers)}"
+        query = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
+        try:
+            self.conn.execute(query)
+        except psycopg.Error as exc:
+            raise DatabaseError(
+                f"cannot create a scratch database on {self.where}: {_first_line(exc)}",
+                "the --admin-dsn role needs CREATEDB (or superuser) on that server",
+            ) from None
+        self.current = name
+        return make_conninfo(self.admin_dsn, dbname=name)
+
+    def drop(self) -> None:
+        if self.current is None:
+            return
+        force = " WITH (FORCE)" if self.conn.info.server_version >= 130000 else ""
+        query = sql.SQL("DROP DATABASE IF EXISTS {}" + force).format(sql.Identifier(self.current))
+        self.conn.execute(query)
+        self.current = None
+
+    def _reap(self) -> None:
+        """Drop scratch databases left by runs that were killed (SIGKILL skips every cleanup).
+
+        Only on the project's embedded server, where a name's process id is one of this host.
+        """
+        rows = self.conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", [SCRATCH_PREFIX + "%"]
+        ).fetchall()
+        for (name,) in rows:
+            match = _SCRATCH_RE.fullmatch(str(name))
+            if match and not _alive(int(match.group(1))):
+                self.current = str(name)
+                self.drop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+class UpFailed(Exception):
+    """A migration's first up failed: its report, and the error that ends the run."""
+
+    def __init__(self, report: Report, error: SqlmigError) -> None:
+        super().__init__(error.message)
+        self.report = report
+        self.error = error
+
+
+class Runner:
+    """Runs migrations on the current scratch database and takes its snapshots."""
+
+    def __init__(self, ctx: Context, migrations: Sequence[Migration], scratch: Scratch) -> None:
+        cfg = ctx.config
+        self.ctx = ctx
+        self.migrations = migrations
+        self.scratch = scratch
+        self.history = History(cfg.history_schema, cfg.history_name)
+        self.settings = Settings(cfg.lock_timeout_ms, cfg.statement_timeout_ms, cfg.lock_retries)
+        self._open()
+
+    def _open(self) -> None:
+        dsn = self.scratch.create()
+        self.conn = connect(dsn)
+        self.history.ensure(self.conn)
+        self.executor = Executor(self.conn, self.history, self.settings, self.ctx.reporter)
+        skip = [
+            self.history.table.as_string(self.conn),
+            self.history.log_table.as_string(self.conn),
+        ]
+        self.reader = Reader(connect(dsn), skip)
+
+    def close(self) -> None:
+        self.conn.close()
+        self.reader.conn.close()
+
+    def rebuild(self, upto: int) -> Snapshot:
+        """A fresh database with ``migrations[:upto + 1]`` applied plainly; its snapshot."""
+        self.close()
+        self.scratch.drop()
+        self._open()
+        for m in self.migrations[: upto + 1]:
+            self.up(m, Script.from_file(m.up, "up"))
+        return self.reader.snapshot()
+
+    def up(self, m: Migration, script: Script) -> None:
+        self.executor.up(_text(m), script, None, 0)
+
+    def down(self, m: Migration, script: Script) -> None:
+        row = self.history.get(self.conn, m.version)
+        assert row is not None, f"{m.label} has no history row to revert"
+        self.executor.down(_text(m), script, row, 0)
+
+    def run_all(self, first: int, reports: list[Report]) -> SqlmigError | None:
+        """Apply the migrations before ``first``, round-trip the rest; the error that ended it."""
+        for m in self.migrations[:first]:
+            try:
+                self.up(m, Script.from_file(m.up, "up"))
+            except SqlmigError as exc:
+                return _on_scratch(exc)
+        before = self.reader.snapshot()
+        for i in range(first, len(self.migrations)):
+            try:
+                report, before = self.round_trip(i, before)
+            except UpFailed as failed:
+                reports.append(failed.report)
+                return failed.error
+            reports.append(report)
+        return None
+
+    def round_trip(self, i: int, before: Snapshot) -> tuple[Report, Snapshot]:
+        """Up, down, up again; the report and the snapshot the next migration starts from."""
+        m = self.migrations[i]
+        report = Report(m.version, m.name, m.label)
+        up = Script.from_file(m.up, "up")
+        try:
+            self.up(m, up)
+        except SqlmigError as exc:
+            report.differences.append(f"up of {m.label} failed: {exc.message}")
+            raise UpFailed(report, _on_scratch(exc)) from None
+        after = self.reader.snapshot()
+        if m.down is None or m.down.directives.irreversible:
+            report.skipped = (
+                f"irreversible: {m.down.directives.irreversible}" if m.down else "no down file"
+            )
+            return report, after
+        down = Script.from_file(m.down, "down")
+        report.differences = self._down_and_up(m, up, down, before, after)
+        return report, self.rebuild(i) if report.differences else after
+
+    def _down_and_up(
+        self, m: Migration, up: Script, down: Script, before: Snapshot, after: Snapshot
+    ) -> list[str]:
+        label = m.label
+        failed = _attempt(lambda: self.down(m, down), f"down of {label} failed")
+        if failed:
+            return [failed]
+        out = describe(compare(before, self.reader.snapshot()), f"after down of {label}", after)
+        failed = _attempt(
+            lambda: self.up(m, up), f"after down of {label}, up cannot be applied again"
+        )
+        if failed:
+            return [*out, failed]
+        out += describe(compare(after, self.reader.snapshot()), f"after re-up of {label}", None)
+        if not out and up.directives.no_transaction:
+            out += self._twice(m, up, down, after)
+        return out
+
+    def _twice(self, m: Migration, up: Script, down: Script, after: Snapshot) -> list[str]:
+        """Down again, then the up with every repeatable statement run twice in a row."""
+        counts = self.reader.row_counts()
+        failed = _attempt(lambda: self.down(m, down), f"second down of {m.label} failed")
+        if failed:
+            return [failed]
+        twice = Twice(str(m.up.path), m.up.text, m.up.directives, "up")
+        try:
+            self.executor.up(_text(m), twice, None, 0)
+        except SqlmigError as exc:
+            return [self._twice_failure(m, twice, exc)]
+        n = len(up.statements)
+        self.history.progress(
+            self.conn, m.version, status="applied", direction="up",
+            statements_done=n, statement_hashes=up.hashes(n),
+        )  # fmt: skip
+        what = f"after an up of {m.label} that ran each statement twice, as a resume may"
+        out = describe(compare(after, self.reader.snapshot()), what, None)
+        again = self.reader.row_counts()
+        for table, rows in counts.items():
+            if again.get(table, rows) != rows:
+                out.append(f"{what}: {table} has {again[table]} rows, expected {rows}")
+        return out
+
+    def _twice_failure(self, m: Migration, twice: Twice, exc: SqlmigError) -> str:
+        row = self.history.get(self.conn, m.version)
+        done = row.statements_done if row is not None else -1
+        if 0 <= done < len(twice.plan) and twice.plan[done][1]:
+            return (
+                f"up of {m.label} is not safe to resume: run again right after it completed,"
+                f" as a resume after a crash may, a statement failed: {exc.message}"
+            )
+        return f"after down of {m.label}, up cannot be applied again: {exc.message}"
+
+
+def _on_scratch(exc: SqlmigError) -> SqlmigError:
+    """The error with a hint for ``sqlmig test``: nothing outside the scratch database ran."""
+    hint = "fix the migration and run 'sqlmig test' again (the scratch database is dropped)"
+    return type(exc)(exc.message, hint, exc.detail)
+
+
+def _attempt(step: Callable[[], None], what: str) -> str | None:
+    """Run ``step``; a sentence saying how it failed, or None."""
+    try:
+        step()
+    except SqlmigError as exc:
+        return f"{what}: {exc.message}"
+    return None
+
+
+def _text(m: Migration) -> MigrationText:
+    down = m.down
+    return MigrationText(
+        m.version,
+        m.name,
+        m.up.checksum,
+        down.checksum if down else None,
+        m.up.text,
+        down.text if down else None,
+    )
+
+
+@dataclass(frozen=True)
+class Twice(Script):
+    """A no-transaction up with every statement a resume could repeat run twice in a row.
+
+    The executor records a statement as done in a transaction of its own after the statement
+    committed; a crash between the two makes the next ``sqlmig up`` run that statement again.
+    Statements inside a transaction the file opens itself (``BEGIN`` ... ``COMMIT``) are
+    recorded in that same transaction, so a resume never repeats them: they run once here.
+    Running ``s1 s1 s2 s2 ...`` checks every crash point in one pass.
+    """
+
+    @cached_property
+    def plan(self) -> list[tuple[Statement, bool]]:
+        """Each statement to run, and whether it is a repeat."""
+        out: list[tuple[Statement, bool]] = []
+        in_block = False
+        for stmt in split_statements(self.text):
+            out.append((stmt, False))
+            if is_transaction_control(stmt.sql):
+                in_block = _in_block_after(stmt.sql, in_block)
+            elif not in_block:
+                out.append((stmt, True))
+        return out
+
+    @cached_property
+    def statements(self) -> list[Statement]:
+        return [stmt for stmt, _ in self.plan]
+
+
+def _in_block_after(control: str, in_block: bool) -> bool:
+    words = control.lower().split()
+    first, second = words[0], words[1] if len(words) > 1 else ""
+    if first in ("begin", "start"):
+        return True
+    if first in ("savepoint", "release") or (first == "rollback" and second == "to"):
+        return in_block
+    return "chain" in words and "no" not in words  # COMMIT AND CHAIN opens the next one
+
+
+# -- sentences ----------------------------------------------------------------------------
+
+
+def describe(diffs: Sequence[Difference], prefix: str, undone: Snapshot | None) -> list[str]:
+    """Plain sentences for ``diffs``, each starting with ``prefix``.
+
+    ``undone`` is the snapshot after up when checking a down: it tells an object the down
+    forgot to drop ("still exists") from one the down created ("did not exist before up").
+    """
+    return [f"{prefix}: {_sentence(d, undone)}" for d in diffs]
+
+
+def _sentence(d: Difference, undone: Snapshot | None) -> str:
+    item = d.item
+    thing = f"{item.key} {item.summary}".rstrip()
+    if d.change == "changed":
+        actual, expected = _pair(d.actual, d.expected)
+        verb = "are" if d.attr in _PLURAL_ATTRS else "is"
+        return f"{d.attr} of {item.key} {verb} {actual}, expected {expected}"
+    if undone is None:
+        if d.change == "extra":
+            return f"{thing} exists, but did not after the first up"
+        return f"{thing} is missing, but existed after the first up"
+    after_up = item.key in undone.items
+    if d.change == "extra":
+        return f"{thing} still exists" if after_up else f"{thing} exists, but did not before up"
+    return (
+        f"{thing} was dropped, but existed before up" if after_up else f"{thing} was not restored"
+    )
+
+
+def _pair(actual: str | None, expected: str | None) -> tuple[str, str]:
+    """Both values on one line; long ones cut to a window around their first difference."""
+    a, b = _flat(actual), _flat(expected)
+    if a == b and actual != expected:
+        return repr(actual), repr(expected)  # only whitespace differs: show it
+    if max(len(a), len(b)) <= _SHOWN_CHARS:
+        return a, b
+    same = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    start = max(0, same - _SHOWN_CHARS // 4)
+    return _window(a, start), _window(b, start)
+
+
+def _flat(value: str | None) -> str:
+    if value is None:
+        return "none"
+    return " ".join(value.split()) or "''"
+
+
+def _window(text: str, start: int) -> str:
+    end = start + _SHOWN_CHARS
+    return ("..." if start else "") + text[start:end] + ("..." if end < len(text) else "")

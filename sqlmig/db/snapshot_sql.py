@@ -1,0 +1,663 @@
+"""The catalog queries behind ``snapshot``: one per object kind, and the family tokens.
+
+Objects are grouped in families, each with a root: a relation (tag ``r``: its columns,
+constraints, indexes, triggers, rules, policies and statistics), a sequence (``S``), a function
+(``f``) or a type (``T``: with its labels, attributes or domain constraints). A family's token
+sums the ``xmin`` of every catalog row its objects are read from, so any insert, update or
+delete among them changes it. Schemas, extensions, collations, event triggers and default
+privileges are few and are read in full every time (tag ``None``).
+
+Every object created after initdb has an OID from 16384 (FirstNormalObjectId) up: filtering on
+it lets the catalog indexes skip the thousands of built-in rows. ``{skip}`` is the OID array of
+sqlmig's own history tables and what belongs to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+FIRST_USER_OID: Final = 16384
+_USER_NSP: Final = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
+_REL_KINDS: Final = "('r', 'p', 'v', 'm', 'f')"
+_REL_KIND: Final = (
+    "CASE {c}.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'"
+    " WHEN 'f' THEN 'foreign table' ELSE 'table' END"
+)
+_STATE: Final = (
+    "CASE {col} WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'enabled on replicas only'"
+    " WHEN 'A' THEN 'always enabled' ELSE 'enabled' END"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One object kind: its SELECT (root, ident, key, parent, summary, attributes...), the
+    family its rows belong to, and the SQL of the root OID for reading only some families."""
+
+    tag: str
+    root: str | None  # None: the kind is small and always read whole (family G)
+    template: str
+
+    def full(self, skip: str) -> str:
+        return self.template.format(only="", skip=skip)
+
+    def some(self, skip: str) -> str:
+        """The query for the families in ``%(roots)s`` (psycopg placeholders, so ``%%``)."""
+        if self.root is None:
+            return self.full(skip)
+        only = f"AND {self.root} = ANY (%(roots)s::oid[])"
+        return self.template.replace("%", "%%").format(only=only, skip=skip)
+
+
+def relkey(c: str = "c", n: str = "n") -> str:
+    """SQL for a relation's key, e.g. ``table public.users``."""
+    return f"{_REL_KIND.format(c=c)} || ' ' || format('%I.%I', {n}.nspname, {c}.relname)"
+
+
+def _not_member(catalog: str, oid: str) -> str:
+    """Not an extension's member object (the extension's version stands for those)."""
+    return (
+        f"NOT EXISTS (SELECT FROM pg_depend member WHERE member.classid = '{catalog}'::regclass"
+        f" AND member.objid = {oid} AND member.deptype = 'e')"
+    )
+
+
+def _grants(acl: str, owner: str, default_kind: str | None) -> str:
+    """SQL listing an ACL's grants as ``grantee PRIVILEGE``, without the owner's own ones.
+
+    A NULL ACL means the defaults, so it is expanded with ``acldefault``: a GRANT followed by
+    its REVOKE then reads the same as never granting.
+    """
+    source = f"coalesce({acl}, acldefault('{default_kind}', {owner}))" if default_kind else acl
+    return (
+        "(SELECT string_agg(g, ', ' ORDER BY g) FROM (SELECT CASE WHEN x.grantee = 0"
+        " THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END || ' '"
+        " || x.privilege_type || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END"
+        f" AS g FROM aclexplode({source}) x WHERE x.grantee <> {owner}) s)"
+    )
+
+
+_REL_FROM: Final = "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+_REL_WHERE: Final = (
+    f"c.oid >= {FIRST_USER_OID} AND {_USER_NSP} AND c.oid <> ALL ({{skip}})"
+    f" AND {_not_member('pg_class', 'c.oid')}"
+)
+
+
+def _relations() -> Kind:
+    return Kind(
+        "r",
+        "c.oid",
+        f"""
+SELECT c.oid, 'r', {relkey()}, NULL, '',
+    CASE c.relpersistence WHEN 'u' THEN 'UNLOGGED' WHEN 't' THEN 'TEMPORARY' ELSE 'LOGGED' END
+        AS persistence,
+    pg_get_partkeydef(c.oid) AS "partition key",
+    (SELECT string_agg(format('%I.%I', pn.nspname, pc.relname), ', ' ORDER BY i.inhseqno)
+     FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
+     JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid)
+        AS "parent tables",
+    pg_get_expr(c.relpartbound, c.oid) AS "partition bound",
+    CASE WHEN c.relrowsecurity THEN 'enabled' ELSE 'disabled' END AS "row level security",
+    CASE WHEN c.relforcerowsecurity THEN 'on' ELSE 'off' END AS "forced row level security",
+    array_to_string(c.reloptions, ', ') AS options,
+    CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL'
+        WHEN 'i' THEN 'USING INDEX' ELSE 'DEFAULT' END AS "replica identity",
+    am.amname AS "access method",
+    CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END AS definition,
+    CASE WHEN c.relkind = 'm' THEN CASE WHEN c.relispopulated THEN 'populated'
+        ELSE 'not populated' END END AS state,
+    obj_description(c.oid, 'pg_class') AS comment,
+    {_grants("c.relacl", "c.relowner", "r")} AS grants
+FROM {_REL_FROM} LEFT JOIN pg_am am ON am.oid = c.relam
+WHERE c.relkind IN {_REL_KINDS} AND {_REL_WHERE} {{only}}""",
+    )
+
+
+def _columns() -> Kind:
+    return Kind(
+        "r",
+        "c.oid",
+        f"""
+SELECT c.oid, 'a' || a.attnum, 'column ' || format('%I.%I.%I', n.nspname, c.relname, a.attname),
+    {relkey()}, format_type(a.atttypid, a.atttypmod),
+    format_type(a.atttypid, a.atttypmod) AS type,
+    CASE WHEN a.attnotnull THEN 'NOT NULL' ELSE 'nullable' END AS nullability,
+    CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default,
+    CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid)
+        || CASE a.attgenerated WHEN 's' THEN ' STORED' ELSE ' VIRTUAL' END END AS generated,
+    CASE a.attidentity WHEN 'a' THEN 'GENERATED ALWAYS AS IDENTITY'
+        WHEN 'd' THEN 'GENERATED BY DEFAULT AS IDENTITY' END AS identity,
+    CASE WHEN a.attcollation <> ty.typcollation
+        THEN format('%I.%I', cn.nspname, co.collname) END AS collation,
+    col_description(c.oid, a.attnum) AS comment,
+    {_grants("a.attacl", "c.relowner", None)} AS grants
+FROM pg_attribute a JOIN {_REL_FROM} ON c.oid = a.attrelid
+JOIN pg_type ty ON ty.oid = a.atttypid
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
+LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+WHERE a.attrelid >= {FIRST_USER_OID} AND a.attnum > 0 AND NOT a.attisdropped
+    AND c.relkind IN {_REL_KINDS} AND {_REL_WHERE} {{only}}""",
+    )
+
+
+# The definition without its " DEFERRABLE INITIALLY DEFERRED NOT VALID" tail: those are the
+# deferrability and validity (string ops: a regexp here costs more than the whole query).
+_CONSTRAINT_ATTRS: Final = """
+    (SELECT CASE WHEN k.condeferrable AND d2 LIKE '% DEFERRABLE' THEN left(d2, -11) ELSE d2 END
+     FROM (SELECT CASE WHEN k.condeferred AND d1 LIKE '% INITIALLY DEFERRED'
+                  THEN left(d1, -19) ELSE d1 END AS d2
+           FROM (SELECT CASE WHEN NOT k.convalidated AND d0 LIKE '% NOT VALID'
+                        THEN left(d0, -10) ELSE d0 END AS d1
+                 FROM (SELECT pg_get_constraintdef(k.oid) AS d0) s0) s1) s2) AS definition,
+    CASE WHEN k.convalidated THEN 'valid' ELSE 'NOT VALID' END AS validity,
+    CASE WHEN NOT k.condeferrable THEN 'NOT DEFERRABLE'
+        WHEN k.condeferred THEN 'DEFERRABLE INITIALLY DEFERRED'
+        ELSE 'DEFERRABLE INITIALLY IMMEDIATE' END AS deferrability,
+    obj_description(k.oid, 'pg_constraint') AS comment"""
+
+
+def _table_constraints() -> Kind:
+    # NOT NULL constraints (PostgreSQL 18 lists them) are the column's nullability
+    return Kind(
+        "r",
+        "k.conrelid",
+        f"""
+SELECT c.oid, NULL, 'constraint ' || quote_ident(k.conname) || ' on ' || {relkey()},
+    {relkey()}, '', {_CONSTRAINT_ATTRS}
+FROM pg_constraint k JOIN {_REL_FROM} ON c.oid = k.conrelid
+WHERE k.oid >= {FIRST_USER_OID} AND k.contype <> 'n' AND {_REL_WHERE} {{only}}""",
+    )
+
+
+def _domain_constraints() -> Kind:
+    return Kind(
+        "T",
+        "k.contypid",
+        f"""
+SELECT t.oid, NULL, 'constraint ' || quote_ident(k.conname) || ' on domain '
+        || format('%I.%I', n.nspname, t.typname),
+    'domain ' || format('%I.%I', n.nspname, t.typname), '', {_CONSTRAINT_ATTRS}
+FROM pg_constraint k JOIN pg_type t ON t.oid = k.contypid
+JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE k.oid >= {FIRST_USER_OID} AND k.contype <> 'n' AND {_USER_NSP}
+    AND {_not_member("pg_type", "t.oid")} {{only}}""",
+    )
+
+
+def _indexes() -> Kind:
+    # an index backing a constraint belongs to it: a missing primary key is one difference
+    table = relkey("t", "tn")
+    return Kind(
+        "r",
+        "t.oid",
+        f"""
+SELECT t.oid, NULL, 'index ' || format('%I.%I', n.nspname, c.relname),
+    coalesce('constraint ' || quote_ident(k.conname) || ' on ' || {table}, {table}), '',
+    pg_get_indexdef(i.indexrelid) AS definition,
+    CASE WHEN i.indisvalid THEN 'valid' ELSE 'INVALID' END AS validity,
+    CASE WHEN i.indisclustered THEN 'CLUSTER ON' END AS clustering,
+    obj_description(c.oid, 'pg_class') AS comment
+FROM pg_index i JOIN {_REL_FROM} ON c.oid = i.indexrelid
+JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+    AND k.contype IN ('p', 'u', 'x')
+WHERE {_REL_WHERE} AND t.oid <> ALL ({{skip}}) AND {_not_member("pg_class", "t.oid")} {{only}}""",
+    )
+
+
+def _sequences() -> Kind:
+    # not the current value; a sequence owned by a column belongs to it
+    return Kind(
+        "S",
+        "c.oid",
+        f"""
+SELECT c.oid, 'S', 'sequence ' || format('%I.%I', n.nspname, c.relname),
+    'column ' || owner.name, '',
+    format_type(s.seqtypid, NULL) AS type, s.seqstart::text AS start,
+    s.seqincrement::text AS increment, s.seqmin::text AS minimum, s.seqmax::text AS maximum,
+    s.seqcache::text AS cache, CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END AS cycle,
+    owner.name AS "owned by",
+    obj_description(c.oid, 'pg_class') AS comment,
+    {_grants("c.relacl", "c.relowner", "s")} AS grants
+FROM pg_sequence s JOIN {_REL_FROM} ON c.oid = s.seqrelid
+LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+    AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
+LEFT JOIN pg_class t ON t.oid = d.refobjid
+LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
+LEFT JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
+CROSS JOIN LATERAL (SELECT CASE WHEN t.oid IS NOT NULL
+    THEN format('%I.%I.%I', tn.nspname, t.relname, ta.attname) END AS name) owner
+WHERE {_REL_WHERE} {{only}}""",
+    )
+
+
+def _functions(version: int) -> Kind:
+    body = (
+        "CASE WHEN p.prosqlbody IS NOT NULL THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END"
+        if version >= 140000
+        else "p.prosrc"
+    )
+    # internal dependencies: a range type's constructors come and go with the type
+    return Kind(
+        "f",
+        "p.oid",
+        f"""
+SELECT p.oid, 'f', CASE p.prokind WHEN 'p' THEN 'procedure ' WHEN 'a' THEN 'aggregate '
+        WHEN 'w' THEN 'window function ' ELSE 'function ' END
+        || format('%I.%I', n.nspname, p.proname)
+        || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL, '',
+    pg_get_function_arguments(p.oid) AS arguments,
+    pg_get_function_result(p.oid) AS result,
+    l.lanname AS language,
+    {body} AS body,
+    CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END
+        AS volatility,
+    CASE WHEN p.prosecdef THEN 'SECURITY DEFINER' ELSE 'SECURITY INVOKER' END AS security,
+    CASE WHEN p.proisstrict THEN 'STRICT' ELSE 'CALLED ON NULL INPUT' END AS "null input",
+    CASE p.proparallel WHEN 's' THEN 'PARALLEL SAFE' WHEN 'r' THEN 'PARALLEL RESTRICTED'
+        ELSE 'PARALLEL UNSAFE' END AS parallel,
+    CASE WHEN p.proleakproof THEN 'LEAKPROOF' ELSE 'NOT LEAKPROOF' END AS leakproof,
+    array_to_string(p.proconfig, ', ') AS settings,
+    p.procost::text AS cost, p.prorows::text AS rows,
+    obj_description(p.oid, 'pg_proc') AS comment,
+    {_grants("p.proacl", "p.proowner", "f")} AS grants
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_language l ON l.oid = p.prolang
+WHERE p.oid >= {FIRST_USER_OID} AND {_USER_NSP} AND {_not_member("pg_proc", "p.oid")}
+    AND NOT EXISTS (SELECT FROM pg_depend i WHERE i.classid = 'pg_proc'::regclass
+        AND i.objid = p.oid AND i.deptype = 'i') {{only}}""",
+    )
+
+
+def _triggers(version: int) -> Kind:
+    # not the internal triggers of foreign keys, nor the clones on partitions
+    not_clone = "AND t.tgparentid = 0" if version >= 130000 else ""
+    return Kind(
+        "r",
+        "c.oid",
+        f"""
+SELECT c.oid, NULL, 'trigger ' || quote_ident(t.tgname) || ' on ' || {relkey()}, {relkey()}, '',
+    pg_get_triggerdef(t.oid) AS definition, {_STATE.format(col="t.tgenabled")} AS state,
+    obj_description(t.oid, 'pg_trigger') AS comment
+FROM pg_trigger t JOIN {_REL_FROM} ON c.oid = t.tgrelid
+WHERE t.oid >= {FIRST_USER_OID} AND NOT t.tgisinternal {not_clone} AND {_REL_WHERE} {{only}}""",
+    )
+
+
+def _rules() -> Kind:
+    # not the _RETURN rule that makes a view a view
+    return Kind(
+        "r",
+        "c.oid",
+        f"""
+SELECT c.oid, NULL, 'rule ' || quote_ident(r.rulename) || ' on ' || {relkey()}, {relkey()}, '',
+    pg_get_ruledef(r.oid) AS definition, {_STATE.format(col="r.ev_enabled")} AS state,
+    obj_description(r.oid, 'pg_rewrite') AS comment
+FROM pg_rewrite r JOIN {_REL_FROM} ON c.oid = r.ev_class
+WHERE r.oid >= {FIRST_USER_OID} AND r.rulename <> '_RETURN' AND {_REL_WHERE} {{only}}""",
+    )
+
+
+def _policies() -> Kind:
+    return Kind(
+        "r",
+        "c.oid",
+        f"""
+SELECT c.oid, NULL, 'policy ' || quote_ident(p.polname) || ' on ' || {relkey()}, {relkey()}, '',
+    CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+        WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS command,
+    CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END AS type,
+    (SELECT string_agg(r, ', ' ORDER BY r) FROM (SELECT CASE WHEN o = 0 THEN 'PUBLIC'
+        ELSE quote_ident(pg_get_userbyid(o)) END AS r FROM unnest(p.polroles) o) s) AS roles,
+    pg_get_expr(p.polqual, p.polrelid) AS using,
+    pg_get_expr(p.polwithcheck, p.polrelid) AS "with check",
+    obj_description(p.oid, 'pg_policy') AS comment
+FROM pg_policy p JOIN {_REL_FROM} ON c.oid = p.polrelid
+WHERE p.oid >= {FIRST_USER_OID} AND {_REL_WHERE} {{only}}""",
+    )
+
+
+def _statistics() -> Kind:
+    return Kind(
+        "r",
+        "t.oid",
+        f"""
+SELECT t.oid, NULL, 'statistics ' || format('%I.%I', n.nspname, s.stxname), {relkey("t", "tn")},
+    '', pg_get_statisticsobjdef(s.oid) AS definition,
+    obj_description(s.oid, 'pg_statistic_ext') AS comment
+FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
+JOIN pg_class t ON t.oid = s.stxrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+WHERE s.oid >= {FIRST_USER_OID} AND {_USER_NSP} AND s.stxrelid <> ALL ({{skip}}) {{only}}""",
+    )
+
+
+def _types() -> Kind:
+    # enum, composite and range types; a table's row type is the table
+    return Kind(
+        "T",
+        "t.oid",
+        f"""
+SELECT t.oid, 'T', 'type ' || format('%I.%I', n.nspname, t.typname), NULL, '',
+    CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'r' THEN 'range' ELSE 'composite' END AS kind,
+    CASE WHEN t.typtype = 'e' THEN (SELECT '(' || coalesce(string_agg(
+        quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder), '') || ')'
+        FROM pg_enum e WHERE e.enumtypid = t.oid) END AS labels,
+    CASE WHEN t.typtype = 'c' THEN (SELECT '(' || coalesce(string_agg(
+        format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))
+        || CASE WHEN a.attcollation <> at.typcollation
+            THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END,
+        ', ' ORDER BY a.attnum), '') || ')'
+        FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+        WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END AS attributes,
+    (SELECT format_type(r.rngsubtype, NULL) || CASE WHEN r.rngcollation <> 0
+            THEN ' COLLATE ' || r.rngcollation::regcollation::text ELSE '' END
+        FROM pg_range r WHERE r.rngtypid = t.oid) AS subtype,
+    obj_description(t.oid, 'pg_type') AS comment,
+    {_grants("t.typacl", "t.typowner", "T")} AS grants
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_class c ON c.oid = t.typrelid
+WHERE t.oid >= {FIRST_USER_OID}
+    AND (t.typtype IN ('e', 'r') OR (t.typtype = 'c' AND c.relkind = 'c'))
+    AND {_USER_NSP} AND {_not_member("pg_type", "t.oid")} {{only}}""",
+    )
+
+
+def _domains() -> Kind:
+    return Kind(
+        "T",
+        "t.oid",
+        f"""
+SELECT t.oid, 'T', 'domain ' || format('%I.%I', n.nspname, t.typname), NULL,
+    format_type(t.typbasetype, t.typtypmod),
+    format_type(t.typbasetype, t.typtypmod) AS "base type",
+    CASE WHEN t.typnotnull THEN 'NOT NULL' ELSE 'nullable' END AS nullability,
+    pg_get_expr(t.typdefaultbin, 0) AS default,
+    CASE WHEN t.typcollation <> bt.typcollation
+        THEN t.typcollation::regcollation::text END AS collation,
+    obj_description(t.oid, 'pg_type') AS comment,
+    {_grants("t.typacl", "t.typowner", "T")} AS grants
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_type bt ON bt.oid = t.typbasetype
+WHERE t.oid >= {FIRST_USER_OID} AND t.typtype = 'd' AND {_USER_NSP}
+    AND {_not_member("pg_type", "t.oid")} {{only}}""",
+    )
+
+
+_GLOBALS: Final = (
+    # schemas: a renamed schema renames everything in it, so its OID is its ident
+    f"""
+SELECT 0, 'n' || n.oid, 'schema ' || quote_ident(n.nspname), NULL, '',
+    obj_description(n.oid, 'pg_namespace') AS comment,
+    {_grants("n.nspacl", "n.nspowner", "n")} AS grants
+FROM pg_namespace n WHERE {_USER_NSP} AND {_not_member("pg_namespace", "n.oid")}""",
+    # extensions: their member objects are not listed one by one
+    """
+SELECT 0, 'x' || x.oid, 'extension ' || quote_ident(x.extname), NULL, '',
+    x.extversion AS version, quote_ident(n.nspname) AS schema,
+    obj_description(x.oid, 'pg_extension') AS comment
+FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace""",
+    f"""
+SELECT 0, 'o' || co.oid, 'collation ' || format('%I.%I', n.nspname, co.collname), NULL, '',
+    co.collprovider::text AS provider, co.collcollate AS "lc_collate",
+    co.collctype AS "lc_ctype",
+    CASE WHEN co.collisdeterministic THEN 'deterministic' ELSE 'nondeterministic' END
+        AS determinism,
+    obj_description(co.oid, 'pg_collation') AS comment
+FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+WHERE co.oid >= {FIRST_USER_OID} AND {_USER_NSP} AND {_not_member("pg_collation", "co.oid")}""",
+    f"""
+SELECT 0, NULL, 'event trigger ' || quote_ident(e.evtname), NULL, '',
+    e.evtevent AS event, e.evtfoid::regprocedure::text AS function,
+    array_to_string(e.evttags, ', ') AS tags, {_STATE.format(col="e.evtenabled")} AS state,
+    obj_description(e.oid, 'pg_event_trigger') AS comment
+FROM pg_event_trigger e WHERE {_not_member("pg_event_trigger", "e.oid")}""",
+    f"""
+SELECT 0, NULL, 'default privileges of ' || quote_ident(pg_get_userbyid(d.defaclrole))
+        || coalesce(' in schema ' || quote_ident(n.nspname), '') || ' on '
+        || CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
+            WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
+            ELSE d.defaclobjtype::text END, NULL, '',
+    {_grants("d.defaclacl", "d.defaclrole", None)} AS grants
+FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace""",
+)
+
+# Roles belong to the whole server: a renamed role renames every grant to it.
+ROLES: Final = "SELECT md5(string_agg(oid::text || ' ' || rolname, ',' ORDER BY oid)) FROM pg_roles"
+
+
+def kinds(version: int) -> list[Kind]:
+    """Every kind, for a server of ``version`` (``server_version_num``), in ``BITS`` order."""
+    return [
+        _relations(),
+        _columns(),
+        _table_constraints(),
+        _indexes(),
+        _sequences(),
+        _functions(version),
+        _triggers(version),
+        _rules(),
+        _policies(),
+        _statistics(),
+        _types(),
+        _domains(),
+        _domain_constraints(),
+        *(Kind("G", None, g) for g in _GLOBALS),
+    ]
+
+
+# A family's token also says which kinds have rows in it, so a changed table without triggers
+# is read without the trigger query: bit i stands for kinds()[i] (all globals share one bit).
+_NAMES: Final = (
+    "relations", "columns", "table constraints", "indexes", "sequences", "functions",
+    "triggers", "rules", "policies", "statistics", "types", "domains", "domain constraints",
+    "globals",
+)  # fmt: skip
+BITS: Final = {name: 1 << i for i, name in enumerate(_NAMES)}
+
+
+def kind_bits(version: int) -> list[int]:
+    """The bit of each of ``kinds(version)``."""
+    return [1 << min(i, len(_NAMES) - 1) for i in range(len(kinds(version)))]
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """Catalog rows a family is read from: family tag and root OID, the value summed (the
+    row's xmin, unless one of the markers below), FROM and WHERE, the kinds the rows feed,
+    and whether the rows are the family's own (a family with none of those is noise: the
+    attributes of an index or a TOAST table)."""
+
+    tag: str
+    root: str
+    xmin: str
+    source: str
+    kinds: str = "0"
+    own: bool = False
+
+
+_USER: Final = FIRST_USER_OID
+# Values that are not an xmin: index flags, which CREATE INDEX CONCURRENTLY may flip in place
+# (an in-place update keeps the row's xmin); a constant; a role (pg_roles shows no xmin to
+# whoever is not superuser).
+_FLAGS: Final = (
+    "i.indisvalid::int + 2 * i.indisready::int + 4 * i.indislive::int + 8 * i.indisclustered::int"
+)
+_ONE: Final = "1"
+_ROLE: Final = "hashtext(r.oid::text || ' ' || r.rolname)"
+
+
+def _bit(*names: str) -> str:
+    return str(sum(BITS[n] for n in names))
+
+
+_PARTS: Final = (
+    _Part(
+        "CASE c.relkind WHEN 'S' THEN 'S' WHEN 'c' THEN 'T' ELSE 'r' END",
+        "CASE c.relkind WHEN 'c' THEN c.reltype ELSE c.oid END",
+        "c.xmin",
+        f"pg_class c WHERE c.oid >= {_USER} AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')",
+        f"CASE c.relkind WHEN 'S' THEN {_bit('sequences')} WHEN 'c' THEN {_bit('types')}"
+        f" ELSE {_bit('relations')} END",
+        own=True,
+    ),
+    _Part(
+        "'r'", "i.indrelid", "i.xmin", f"pg_index i WHERE i.indexrelid >= {_USER}", _bit("indexes")
+    ),
+    _Part("'r'", "i.indrelid", _FLAGS, f"pg_index i WHERE i.indexrelid >= {_USER}"),
+    _Part(
+        "'r'",
+        "i.indrelid",
+        "ic.xmin",
+        f"pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indexrelid >= {_USER}",
+    ),
+    _Part(
+        "'r'",
+        "a.attrelid",
+        "a.xmin",
+        f"pg_attribute a WHERE a.attrelid >= {_USER} AND a.attnum > 0",
+        _bit("columns"),
+    ),
+    _Part(
+        "'T'",
+        "c.reltype",
+        "a.xmin",
+        "pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+        f" WHERE c.oid >= {_USER} AND c.relkind = 'c' AND a.attnum > 0",
+    ),
+    _Part("'r'", "d.adrelid", "d.xmin", f"pg_attrdef d WHERE d.oid >= {_USER}"),
+    _Part(
+        "CASE WHEN k.conrelid <> 0 THEN 'r' ELSE 'T' END",
+        "CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END",
+        "k.xmin",
+        f"pg_constraint k WHERE k.oid >= {_USER}",
+        f"CASE WHEN k.conrelid <> 0 THEN {_bit('table constraints')}"
+        f" ELSE {_bit('domain constraints')} END",
+    ),
+    _Part("'r'", "t.tgrelid", "t.xmin", f"pg_trigger t WHERE t.oid >= {_USER}", _bit("triggers")),
+    _Part("'r'", "r.ev_class", "r.xmin", f"pg_rewrite r WHERE r.oid >= {_USER}", _bit("rules")),
+    _Part("'r'", "p.polrelid", "p.xmin", f"pg_policy p WHERE p.oid >= {_USER}", _bit("policies")),
+    _Part(
+        "'r'",
+        "s.stxrelid",
+        "s.xmin",
+        f"pg_statistic_ext s WHERE s.oid >= {_USER}",
+        _bit("statistics"),
+    ),
+    _Part("'r'", "h.inhrelid", "h.xmin", f"pg_inherits h WHERE h.inhrelid >= {_USER}"),
+    _Part("'S'", "q.seqrelid", "q.xmin", f"pg_sequence q WHERE q.seqrelid >= {_USER}"),
+    _Part("'f'", "p.oid", "p.xmin", f"pg_proc p WHERE p.oid >= {_USER}", _bit("functions"), True),
+    _Part(
+        "'T'",
+        "t.oid",
+        "t.xmin",
+        f"pg_type t WHERE t.oid >= {_USER} AND t.typtype IN ('e', 'r', 'd')",
+        f"CASE t.typtype WHEN 'd' THEN {_bit('domains')} ELSE {_bit('types')} END",
+        own=True,
+    ),
+    _Part(
+        "'T'",
+        "t.oid",
+        "t.xmin",
+        "pg_class c JOIN pg_type t ON t.oid = c.reltype"
+        f" WHERE c.oid >= {_USER} AND c.relkind = 'c'",
+    ),
+    _Part("'T'", "e.enumtypid", "e.xmin", f"pg_enum e WHERE e.oid >= {_USER}"),
+    _Part("'T'", "g.rngtypid", "g.xmin", f"pg_range g WHERE g.rngtypid >= {_USER}"),
+    # comments: an object's own part sets its kind's bit
+    _Part(
+        "CASE c.relkind WHEN 'S' THEN 'S' WHEN 'c' THEN 'T' ELSE 'r' END",
+        "CASE c.relkind WHEN 'c' THEN c.reltype WHEN 'i' THEN i.indrelid"
+        " WHEN 'I' THEN i.indrelid ELSE c.oid END",
+        "d.xmin",
+        "pg_description d JOIN pg_class c ON c.oid = d.objoid"
+        " LEFT JOIN pg_index i ON i.indexrelid = c.oid"
+        f" WHERE d.objoid >= {_USER} AND d.classoid = 'pg_class'::regclass",
+    ),
+    _Part(
+        "CASE WHEN k.conrelid <> 0 THEN 'r' ELSE 'T' END",
+        "CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END",
+        "d.xmin",
+        "pg_description d JOIN pg_constraint k ON k.oid = d.objoid"
+        f" WHERE d.objoid >= {_USER} AND d.classoid = 'pg_constraint'::regclass",
+    ),
+    _Part(
+        "'r'",
+        "coalesce(t.tgrelid, r.ev_class, p.polrelid, s.stxrelid)",
+        "d.xmin",
+        "pg_description d"
+        " LEFT JOIN pg_trigger t ON d.classoid = 'pg_trigger'::regclass AND t.oid = d.objoid"
+        " LEFT JOIN pg_rewrite r ON d.classoid = 'pg_rewrite'::regclass AND r.oid = d.objoid"
+        " LEFT JOIN pg_policy p ON d.classoid = 'pg_policy'::regclass AND p.oid = d.objoid"
+        " LEFT JOIN pg_statistic_ext s ON d.classoid = 'pg_statistic_ext'::regclass"
+        " AND s.oid = d.objoid"
+        f" WHERE d.objoid >= {_USER} AND d.classoid IN ('pg_trigger'::regclass,"
+        " 'pg_rewrite'::regclass, 'pg_policy'::regclass, 'pg_statistic_ext'::regclass)",
+    ),
+    _Part(
+        "CASE WHEN d.classoid = 'pg_proc'::regclass THEN 'f' ELSE 'T' END",
+        "d.objoid",
+        "d.xmin",
+        f"pg_description d WHERE d.objoid >= {_USER}"
+        " AND d.classoid IN ('pg_proc'::regclass, 'pg_type'::regclass)",
+    ),
+    # which column owns a sequence (ALTER SEQUENCE OWNED BY changes only pg_depend)
+    _Part(
+        "'S'",
+        "c.oid",
+        "d.xmin",
+        "pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid"
+        f" WHERE c.oid >= {_USER} AND c.relkind = 'S' AND d.deptype IN ('a', 'i')",
+    ),
+    # family G: the kinds read whole (schemas, extensions, collations, event triggers,
+    # default privileges), and their comments
+    _Part("'G'", "0", _ONE, "(VALUES (0)) v(x)", _bit("globals"), True),
+    _Part("'G'", "0", "n.xmin", "pg_namespace n"),
+    _Part("'G'", "0", "x.xmin", "pg_extension x"),
+    _Part("'G'", "0", "o.xmin", f"pg_collation o WHERE o.oid >= {_USER}"),
+    _Part("'G'", "0", "e.xmin", "pg_event_trigger e"),
+    _Part("'G'", "0", "a.xmin", "pg_default_acl a"),
+    _Part(
+        "'G'",
+        "0",
+        "d.xmin",
+        "pg_description d WHERE (d.classoid, d.objoid) IN ("
+        "SELECT 'pg_namespace'::regclass, oid FROM pg_namespace"
+        " UNION ALL SELECT 'pg_extension'::regclass, oid FROM pg_extension"
+        " UNION ALL SELECT 'pg_event_trigger'::regclass, oid FROM pg_event_trigger"
+        f" UNION ALL SELECT 'pg_collation'::regclass, oid FROM pg_collation WHERE oid >= {_USER})",
+    ),
+    # family R: roles belong to the server; any change to them rereads everything
+    _Part("'R'", "0", _ONE, "(VALUES (0)) v(x)", own=True),
+    _Part("'R'", "0", _ROLE, "pg_roles r"),
+)
+
+
+def _since(xmin: str, base: int) -> str:
+    """``xmin - base`` as an integer; 0 for a frozen row (its age is pinned at INT_MAX)."""
+    return f"CASE WHEN age({xmin}) = 2147483647 THEN 0 ELSE age('{base}'::xid) - age({xmin}) END"
+
+
+def tokens(base: int) -> str:
+    """Each family's token (how many rows, and the sum of their xmin counted from ``base``)
+    and the bits of the kinds with rows in it.
+
+    Any change adds rows with a new transaction ID, newer than every xmin it replaces or
+    deletes: the count changes, or else the sum grows. ``age(base) - age(xmin)`` is
+    ``xmin - base`` without converting xids to text, and stays right across xid wraparound;
+    it is an integer, whose sum PostgreSQL adds up much faster than a bigint's.
+    """
+    selects = []
+    for p in _PARTS:
+        value = p.xmin if p.xmin in (_FLAGS, _ONE, _ROLE) else _since(p.xmin, base)
+        selects.append(
+            f"SELECT {p.tag} AS tag, {p.root} AS root, {value} AS x, {p.kinds} AS kinds,"
+            f" {p.own} AS own FROM {p.source}"
+        )
+    parts = "\nUNION ALL ".join(selects)
+    return (
+        "SELECT tag, root, count(*)::text || '/' || sum(x)::text, bit_or(kinds)"
+        f" FROM ({parts}) s GROUP BY tag, root HAVING bool_or(own)"
+    )
