@@ -89,6 +89,11 @@ _DROPS: Final[tuple[tuple[str, ObjectKind], ...]] = (
     ("DROP SEQUENCE", "sequence"),
     ("DROP INDEX", "index"),
 )
+# Words between CREATE and the kind of object (CREATE OR REPLACE CONSTRAINT TRIGGER ...).
+_CREATE_MODIFIERS: Final = frozenset(
+    {"OR", "REPLACE", "UNIQUE", "CONSTRAINT", "GLOBAL", "LOCAL", "TEMP", "TEMPORARY"}
+    | {"UNLOGGED", "FOREIGN"}
+)
 # LOCK TABLE modes that conflict with no reads or writes.
 _WEAK_LOCK_MODES: Final = "ACCESS SHARE|ROW SHARE|ROW EXCLUSIVE|SHARE UPDATE EXCLUSIVE"
 _MAINTENANCE: Final = BlockingMaintenance()
@@ -207,24 +212,25 @@ def _alter_other(stmt: Stmt, ctx: FileContext) -> str | None:
 
 
 def _create(stmt: Stmt, ctx: FileContext) -> str | None:
-    if (at := stmt.match("CREATE [UNIQUE] INDEX")) is not None:
-        if stmt.kw(at) == "CONCURRENTLY":
+    at = 1
+    while stmt.kw(at) in _CREATE_MODIFIERS:
+        at += 1
+    what = stmt.kw(at)
+    if what == "INDEX":
+        if stmt.kw(at + 1) == "CONCURRENTLY":
             return None
         on = stmt.find("ON", start=at, depth=0)
         table = stmt.name_from(on + 1) if on is not None else None
         return _if_existing(stmt, ctx, "CREATE INDEX", "table", table)
-    if stmt.match("CREATE [OR REPLACE] [CONSTRAINT] TRIGGER") is not None:
-        return _on_table(stmt, ctx, "CREATE TRIGGER")
-    if stmt.match("CREATE POLICY") is not None:
-        return _on_table(stmt, ctx, "CREATE POLICY")
-    if (at := stmt.match("CREATE [OR REPLACE] RULE")) is not None:
+    if what in ("TRIGGER", "POLICY"):
+        return _on_table(stmt, ctx, f"CREATE {what}")
+    if what == "RULE":
         to = stmt.find("TO", start=at, depth=0)
         table = stmt.name_at(to + 1) if to is not None else None
         return _if_existing(stmt, ctx, "CREATE RULE", "table", table, also="view")
-    at = stmt.match("CREATE [GLOBAL|LOCAL] [TEMP|TEMPORARY|UNLOGGED|FOREIGN] TABLE")
-    if at is None:
+    if what != "TABLE":
         return None
-    name = stmt.name_from(at)
+    name = stmt.name_from(at + 1)
     partition = stmt.find("PARTITION", "OF", start=at, depth=0)
     if partition is not None:
         parent = stmt.name_at(partition + 2)
