@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 SCRATCH_PREFIX: Final = "sqlmig_test_"
 _SCRATCH_RE: Final = re.compile(rf"{SCRATCH_PREFIX}(\d+)_\d+")
+_DISCONNECT_WAIT_S: Final = 0.5
 _SHOWN_CHARS: Final = 80  # a longer value (a function body) is shown around its first difference
 _PLURAL_ATTRS: Final = frozenset(
     {"labels", "attributes", "grants", "roles", "settings", "options", "tags", "parent tables"}
@@ -156,10 +157,22 @@ class Scratch:
     def drop(self) -> None:
         if self.current is None:
             return
+        self._wait_for_disconnects()
         force = " WITH (FORCE)" if self.conn.info.server_version >= 130000 else ""
         query = sql.SQL("DROP DATABASE IF EXISTS {}" + force).format(sql.Identifier(self.current))
         self.conn.execute(query)
         self.current = None
+
+    def _wait_for_disconnects(self) -> None:
+        """Give the backends of connections just closed a moment to exit: DROP DATABASE finding
+        one still there sleeps a tenth of a second before it looks again (FORCE or not)."""
+        deadline = time.monotonic() + _DISCONNECT_WAIT_S
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+        while time.monotonic() < deadline:
+            row = self.conn.execute(query, [self.current]).fetchone()
+            if not row or not row[0]:
+                return
+            time.sleep(0.002)
 
     def _reap(self) -> None:
         """Drop scratch databases left by runs that were killed (SIGKILL skips every cleanup).
@@ -281,26 +294,31 @@ class Runner:
             )
             return report, after
         down = Script.from_file(m.down, "down")
-        report.differences = self._down_and_up(m, up, down, before, after)
-        return report, self.rebuild(i) if report.differences else after
+        report.differences, settled = self._down_and_up(m, up, down, before, after)
+        return report, after if settled else self.rebuild(i)
 
     def _down_and_up(
         self, m: Migration, up: Script, down: Script, before: Snapshot, after: Snapshot
-    ) -> list[str]:
+    ) -> tuple[list[str], bool]:
+        """The differences, and whether the database is back in the state after the first up
+        (else it must be rebuilt before the next migration)."""
         label = m.label
         failed = _attempt(lambda: self.down(m, down), f"down of {label} failed")
         if failed:
-            return [failed]
+            return [failed], False
         out = describe(compare(before, self.reader.snapshot()), f"after down of {label}", after)
         failed = _attempt(
             lambda: self.up(m, up), f"after down of {label}, up cannot be applied again"
         )
         if failed:
-            return [*out, failed]
-        out += describe(compare(after, self.reader.snapshot()), f"after re-up of {label}", None)
-        if not out and up.directives.no_transaction:
-            out += self._twice(m, up, down, after)
-        return out
+            return [*out, failed], False
+        again = describe(compare(after, self.reader.snapshot()), f"after re-up of {label}", None)
+        if again:
+            return out + again, False
+        if out or not up.directives.no_transaction:
+            return out, True
+        twice = self._twice(m, up, down, after)
+        return twice, not twice
 
     def _twice(self, m: Migration, up: Script, down: Script, after: Snapshot) -> list[str]:
         """Down again, then the up with every repeatable statement run twice in a row."""
@@ -439,11 +457,18 @@ def _pair(actual: str | None, expected: str | None) -> tuple[str, str]:
     a, b = _flat(actual), _flat(expected)
     if a == b and actual != expected:
         return repr(actual), repr(expected)  # only whitespace differs: show it
-    if max(len(a), len(b)) <= _SHOWN_CHARS:
-        return a, b
-    same = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
-    start = max(0, same - _SHOWN_CHARS // 4)
-    return _window(a, start), _window(b, start)
+    if max(len(a), len(b)) > _SHOWN_CHARS:
+        same = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+        start = max(0, same - _SHOWN_CHARS // 4)
+        a, b = _window(a, start), _window(b, start)
+    return _quoted(a), _quoted(b)
+
+
+def _quoted(value: str) -> str:
+    """Quoted when a comma or semicolon in it would blur where it ends in the sentence."""
+    if (value.startswith("(") and value.endswith(")")) or not (set(value) & {",", ";"}):
+        return value
+    return f"'{value}'"
 
 
 def _flat(value: str | None) -> str:

@@ -136,10 +136,12 @@ class Reader:
         self._tokens: dict[Root, tuple[str, int]] = {}  # token, and bits of the kinds in it
         self._families: dict[Root, _Family] = {}
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, *, full: bool = False) -> Snapshot:
+        """The schema now; ``full`` reads every family again (tests check the increments)."""
         rows = self.conn.execute(self._token_query, prepare=True).fetchall()
         tokens = {(str(t), int(r)): (str(v), int(b)) for t, r, v, b in rows}
-        if tokens.get(_ROLES) != self._tokens.get(_ROLES) or not self._refresh(tokens):
+        roles = tokens.get(_ROLES) != self._tokens.get(_ROLES)
+        if full or roles or not self._refresh(tokens):
             self._families = self._read(None)
         self._tokens = tokens
         items: dict[str, Item] = {}
