@@ -1,5 +1,4 @@
-"""Maintenance that locks a table for its whole run: VACUUM FULL, CLUSTER, plain REINDEX,
-DETACH PARTITION and REFRESH MATERIALIZED VIEW without CONCURRENTLY.
+"""VACUUM FULL, CLUSTER, and REINDEX/DETACH/REFRESH without CONCURRENTLY lock for their whole run.
 
 ## What it catches
 
