@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Final, Literal
 
-from sqlmig.sql.lexer import iter_tokens
+from sqlmig.sql.lexer import IDENT_CHAR, START_CHAR, iter_tokens
 
 _FOLD: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _FALSE: Final = frozenset({"false", "off", "0"})  # what defGetBoolean reads as false
 _NAMEDATALEN: Final = 64
-_PLAIN_WORD: Final = re.compile(r"[A-Za-z_]++(?![A-Za-z0-9_$\x80-\U0010FFFF])")
-_NAME_START: Final = re.compile(r'["A-Za-z_\x80-\U0010FFFF]')  # a quoted or unquoted name
+_PLAIN_WORD: Final = re.compile(rf"[A-Za-z_]++(?!{IDENT_CHAR})")
+_NAME_START: Final = re.compile(rf'"|{START_CHAR}')  # a quoted or unquoted name
 
 
 @dataclass(frozen=True, slots=True)
