@@ -36,6 +36,12 @@ _armed = _parse(os.environ.get(_ENV))
 _seen: dict[str, int] = {}
 
 
+def armed(*names: str) -> bool:
+    """Whether one of ``names`` is the armed point (the executor then takes the slower path on
+    which that moment exists between two round trips)."""
+    return _armed is not None and _armed[0] in names
+
+
 def hit(name: str) -> None:
     """Die here, as kill -9 would, if this is the armed point and occurrence."""
     if _armed is None or _armed[0] != name:

@@ -30,6 +30,7 @@ from sqlmig.sql.split import Statement
 
 LOCK_NOT_AVAILABLE = "55P03"
 RETRY_CAP_S = 10.0
+COMBINED_MAX_CHARS = 1 << 20  # larger files: history in its own round trip (memory, not speed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,17 @@ class Executor:
         failpoints.hit("before-migration")
         began = time.monotonic()
         if script.mode == "transaction" and row is None:
-            self._whole(script, target, lambda: self._record_up(target, script, began))
+            n = len(script.statements)
+
+            def writes(up_sql: str) -> list[str]:
+                return [
+                    self.history.insert_sql(
+                        target, up_sql=up_sql, statements_done=n, statement_hashes=script.hashes(n)
+                    ),
+                    self.history.record_sql("up", version=target.version, name=target.name),
+                ]
+
+            self._whole(script, target, lambda: self._record_up(target, script, began), writes)
         else:
             self._segmented(script, target, row, start, began)
         return _ms(began)
@@ -82,30 +93,82 @@ class Executor:
         failpoints.hit("before-migration")
         began = time.monotonic()
         if script.mode == "transaction" and not _reverting(row):
-            self._whole(script, target, lambda: self._record_down(target, began))
+
+            def writes(_: str) -> list[str]:
+                return [
+                    self.history.delete_sql(target.version),
+                    self.history.record_sql("down", version=target.version, name=target.name),
+                ]
+
+            self._whole(script, target, lambda: self._record_down(target, began), writes)
         else:
             self._segmented(script, target, row, start, began)
         return _ms(began)
 
     # -- one transaction -----------------------------------------------------------------
 
-    def _whole(self, script: Script, target: MigrationText, record: Callable[[], None]) -> None:
+    def _whole(
+        self,
+        script: Script,
+        target: MigrationText,
+        record: Callable[[], None],
+        writes: Callable[[str], list[str]],
+    ) -> None:
+        """Run the file and its history writes in one transaction.
+
+        Usually ONE round trip: the history writes (``writes``, given the SQL expression of the
+        up text) and the COMMIT end the file's own query string, and the up SQL stored in
+        history is read back from that string (``current_query()``), so it is not sent twice.
+        Otherwise (see ``_suffix``) ``record`` writes history in further round trips.
+        """
         prefix = "BEGIN;" + self._set_timeouts(script, local=True)
         shift = prefix.count(";")
+        suffix = self._suffix(script, prefix, writes)
         for attempt in self._attempts(target):
-            failure = self._run(script, prefix + script.text)
+            failure = self._run(script, prefix + script.text + suffix)
             if failure is None:
-                failpoints.hit("after-statements")
-                self._commit_with(record, point="after-history", end=True)
+                if not suffix:
+                    failpoints.hit("after-statements")
+                    self._commit_with(record, point="after-history", end=True)
                 failpoints.hit("after-commit")
                 return
             self._rollback()
-            stmt = _failed_statement(script.statements, failure.completed - shift)
-            if self._retry_lock(failure, attempt, target):
-                continue
-            err = self._sql_error(script, failure, len(prefix), stmt)
+            index = failure.completed - shift
+            if suffix and index >= len(script.statements):
+                err = self._writes_error(script, failure)
+            else:
+                if self._retry_lock(failure, attempt, target):
+                    continue
+                stmt = _failed_statement(script.statements, index)
+                err = self._sql_error(script, failure, len(prefix), stmt)
             self._log_failure(target, err)
             raise err
+
+    def _suffix(self, script: Script, prefix: str, writes: Callable[[str], list[str]]) -> str:
+        """History writes, COMMIT and the session reset as SQL text to append to the file, or
+        "" when they take their own round trips: for a crash test armed between them, for a
+        large file (sent in pieces, ``_send_large``), and where ``substr`` would count bytes."""
+        text = script.text
+        if len(text) > COMBINED_MAX_CHARS or failpoints.armed("after-statements", "after-history"):
+            return ""
+        if not text.isascii() and self._server_encoding() == "SQL_ASCII":
+            return ""
+        up_sql = f"pg_catalog.substr(pg_catalog.current_query(), {len(prefix) + 1}, {len(text)})"
+        # a newline ends a last line comment; the ';' ends a last statement written without one
+        return f"\n;{';'.join(writes(up_sql))};COMMIT;RESET ALL;{session_defaults(self.conn)}"
+
+    def _server_encoding(self) -> str:
+        return self.conn.info.parameter_status("server_encoding") or ""
+
+    def _writes_error(self, script: Script, failure: PgFailure) -> SqlError:
+        """A failure after the file's last statement: its deferred constraints at COMMIT, or
+        writing history."""
+        return SqlError(
+            f"{script.path}: {failure.sqlstate} {failure.message} (at COMMIT, or while recording"
+            f" the migration in {self.history.display}); it was rolled back",
+            failure.hint or _hint_for(failure.sqlstate),
+            "\n".join(x for x in (failure.detail, _context(failure)) if x) or None,
+        )
 
     def _record_up(self, target: MigrationText, script: Script, began: float) -> None:
         n = len(script.statements)

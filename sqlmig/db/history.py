@@ -8,6 +8,7 @@ that an older sqlmig refuses a table written by a newer one instead of misreadin
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from collections.abc import Sequence
 from typing import Final
@@ -68,8 +69,30 @@ CREATE TABLE IF NOT EXISTS {table} (
 )"""
 
 
+# The time the server has spent on the query string so far (statement_timestamp() is when it
+# arrived): execution_ms of a migration recorded in the same query string as its statements.
+ELAPSED_MS: Final = (
+    "(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()"
+    " - pg_catalog.statement_timestamp()) * 1000)::pg_catalog.int8"
+)
+
+
 def client_host() -> str:
     return socket.gethostname()
+
+
+def quote(value: str | None) -> str:
+    """``value`` as a SQL literal that means the same whatever the session's settings.
+
+    Dollar quoting: a migration may have changed ``standard_conforming_strings`` before the
+    bookkeeping statements that follow it in the same query string.
+    """
+    if value is None:
+        return "NULL"
+    tag = "sqlmig"
+    while f"${tag}" in value:  # then no "$tag$" can close the quote early
+        tag = f"sqlmig{secrets.token_hex(4)}"
+    return f"${tag}${value}${tag}$"
 
 
 class History:
@@ -231,6 +254,46 @@ class History:
 
     def delete(self, conn: Conn, version: int) -> None:
         conn.execute(sql.SQL("DELETE FROM {} WHERE version = %s").format(self.table), [version])
+
+    # -- the same writes as SQL text, to end a migration's own query string ------------------
+
+    def insert_sql(
+        self,
+        text: MigrationText,
+        *,
+        up_sql: str,
+        statements_done: int,
+        statement_hashes: Sequence[str],
+    ) -> str:
+        """``insert`` of an applied row as one statement; ``up_sql`` is a SQL expression (the
+        query string's own text: the up SQL is not sent twice)."""
+        values = (
+            str(int(text.version)), quote(text.name), quote(text.checksum_up),
+            quote(text.checksum_down), quote(ALGORITHM), up_sql, quote(text.down_sql),
+            "'applied'", "'up'", str(int(statements_done)),
+            f"{quote('{' + ','.join(statement_hashes) + '}')}::pg_catalog.text[]",
+            quote(client_host()), ELAPSED_MS, quote(__version__),
+        )  # fmt: skip
+        return (
+            f"INSERT INTO {self.table.as_string(None)} (version, name, checksum_up,"
+            " checksum_down, checksum_algorithm, up_sql, down_sql, status, direction,"
+            " statements_done, statement_hashes, client_host, execution_ms, sqlmig_version)"
+            f" VALUES ({', '.join(values)})"
+        )
+
+    def delete_sql(self, version: int) -> str:
+        return f"DELETE FROM {self.table.as_string(None)} WHERE version = {int(version)}"
+
+    def record_sql(self, event: Event, *, version: int, name: str) -> str:
+        """``record`` as one statement, its execution_ms measured by the server."""
+        values = (
+            str(int(version)), quote(name), quote(event), quote(client_host()),
+            str(os.getpid()), ELAPSED_MS, "NULL", quote(__version__),
+        )  # fmt: skip
+        return (
+            f"INSERT INTO {self.log_table.as_string(None)} (version, name, event, client_host,"
+            f" client_pid, execution_ms, error, sqlmig_version) VALUES ({', '.join(values)})"
+        )
 
     def record(
         self,
