@@ -1,0 +1,68 @@
+"""Helpers shared by the DEST rules (not a rule: the registry loads ``<id>_<slug>`` modules only).
+
+A column is new in a file when an earlier statement of the file adds it (``ADD COLUMN``) or
+renames another column to it: no deployed code knows it, so dropping or renaming it again
+breaks nothing (the helper column of a backfill, the ``new_x`` of a column swap).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlmig.lint.context import FileContext
+from sqlmig.lint.model import ObjectName, Span, Stmt
+
+# ADD followed by one of these adds a table constraint, not a column (EXCLUDE: see _is_column).
+_CONSTRAINTS: Final = frozenset({"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"})
+
+
+def name_list(stmt: Stmt, first: ObjectName) -> list[ObjectName]:
+    """Every name of ``DROP <kind> [IF EXISTS] a, b(args) [CASCADE]``, from the first one."""
+    parts = Span(stmt, first.start, len(stmt)).split()
+    return [name for part in parts if (name := stmt.name_from(part.start)) is not None]
+
+
+def added_column(action: Span) -> ObjectName | None:
+    """The column an ``ADD [COLUMN] [IF NOT EXISTS] col type ...`` action adds."""
+    i = action.start + 1
+    if action.kw(action.start) != "ADD" or action.kw(i) in _CONSTRAINTS:
+        return None
+    if action.kw(i) == "EXCLUDE" and action.kw(i + 1) in ("USING", "("):
+        return None
+    i += 1 if action.kw(i) == "COLUMN" else 0
+    column = action.name_from(i)
+    return column if column is not None and len(column.parts) == 1 else None
+
+
+def renamed_column(action: Span) -> tuple[ObjectName, ObjectName] | None:
+    """(old, new) of a ``RENAME [COLUMN] old TO new`` action."""
+    i = action.start + 1
+    if action.kw(action.start) != "RENAME" or action.kw(i) in ("TO", "CONSTRAINT"):
+        return None
+    i += 1 if action.kw(i) == "COLUMN" else 0
+    old = action.name_at(i)
+    if old is None or not action.starts_with("TO", at=old.end):
+        return None
+    new = action.name_at(old.end + 1)
+    return None if new is None else (old, new)
+
+
+class NewColumns:
+    """The columns each table gets in this file (added, or renamed to), with where."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self._made: dict[str, list[tuple[int, ObjectName, ObjectName]]] = {}
+        for stmt in ctx.starting_with("ALTER"):
+            alter = stmt.alter_table()
+            if alter is None:
+                continue
+            for action in alter.actions:
+                renamed = renamed_column(action)
+                column = renamed[1] if renamed is not None else added_column(action)
+                if column is not None:
+                    entry = (stmt.index, alter.name, column)
+                    self._made.setdefault(column.name, []).append(entry)
+
+    def before(self, stmt: Stmt, table: ObjectName, column: ObjectName) -> bool:
+        """Whether a statement before ``stmt`` added ``column`` to ``table``."""
+        return any(i < stmt.index and t.same(table) for i, t, _ in self._made.get(column.name, ()))
