@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 PG15   ?= /usr/lib/postgresql/15/bin
 
-.PHONY: reliability help venv migrate status rollback new check lint rules-table test test-pg15 lint-code bench bench-quick clean
+.PHONY: reliability help venv migrate status rollback new check lint rules-table test test-pg15 test-migrations lint-code bench bench-quick clean
 
 help:
-	@echo "make migrate | status | rollback | new name=NAME | check | lint | test | test-pg15 | lint-code | bench | bench-quick"
+	@echo "make migrate | status | rollback | new name=NAME | check | lint | test | test-pg15 | test-migrations | lint-code | bench | bench-quick"
 
 venv: $(STAMP)
 
@@ -52,6 +52,11 @@ test: $(STAMP)
 # The same suite against the distribution's PostgreSQL 15, when it is installed.
 test-pg15: $(STAMP)
 	SQLMIG_PG_BINDIR=$(PG15) $(BIN)/python -m pytest -q
+
+# Round-trip the example migrations on a scratch database of the embedded PostgreSQL: up,
+# down and up again for each, exit 1 when a down does not reverse its up.
+test-migrations: $(STAMP)
+	$(BIN)/sqlmig test
 
 # Run the reliability scenarios and regenerate RELIABILITY.md from their results.
 reliability: $(STAMP)
