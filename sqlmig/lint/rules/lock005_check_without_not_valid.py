@@ -1,5 +1,4 @@
-"""A CHECK constraint added to an existing table without `NOT VALID`: a scan under ACCESS
-EXCLUSIVE.
+"""A CHECK added to an existing table without `NOT VALID`: a scan under ACCESS EXCLUSIVE.
 
 ## What it catches
 

@@ -1,5 +1,4 @@
-"""`VALIDATE CONSTRAINT` in the same transaction as its `ADD ... NOT VALID`: the lock the ADD
-took is still held during the scan.
+"""`VALIDATE CONSTRAINT` in the transaction of its `ADD ... NOT VALID`: the ADD's lock stays.
 
 ## What it catches
 
