@@ -7,8 +7,9 @@ c` without `NOT VALID`) on a table this file did not create earlier, including i
 block, unless the file proves the column has no NULLs first with a validated CHECK: an
 earlier `ADD CONSTRAINT n CHECK (c IS NOT NULL) NOT VALID` followed by `VALIDATE CONSTRAINT
 n` (or a plain, valid one; `c IS NOT NULL AND ...` counts too), on the same table. A `DROP
-CONSTRAINT` of such a helper right after the `SET NOT NULL` in the same file (named after
-the column or "not null") is taken as that proof made by an earlier migration.
+CONSTRAINT` of such a helper right after the `SET NOT NULL`, or a `VALIDATE CONSTRAINT` of
+one before it, is taken as that proof made by an earlier migration when the constraint is
+named after the column (`orders_customer_id_not_null`, `..._nn`, `..._check`).
 
 ## Why it hurts
 
@@ -85,6 +86,8 @@ class _File:
 
     checks: dict[str, list[_Check]] = field(default_factory=dict)
     suspects: dict[str, list[_SetNotNull]] = field(default_factory=dict)
+    # Constraints made by earlier migrations, validated here: (table, name).
+    validated: dict[str, list[tuple[ObjectName, str]]] = field(default_factory=dict)
 
     def read(self, stmt: Stmt, table: ObjectName, action: Span) -> None:
         checks = self.checks.setdefault(table.name, [])
@@ -96,18 +99,34 @@ class _File:
             elif c.kind == "NOT NULL" and not c.not_valid:
                 suspects.append(_SetNotNull(stmt, table, stmt.name(c.at + 2) or "?", c.at))
         name = validated(action)
-        for check in checks:
-            if name is not None and check.name == name and check.table.same(table):
-                check.valid = True
+        if name is not None and not self._validate(checks, table, name):
+            self.validated.setdefault(table.name, []).append((table, name))
         name = dropped(action)
         if name is not None and not any(c.name == name for c in checks):  # made earlier
             for suspect in suspects:
-                suspect.excused = suspect.excused or _helper(name, suspect, table)
+                if suspect.table.same(table) and _helper(name, suspect.column):
+                    suspect.excused = True
         altered = altered_column(action)
         if altered is not None and stmt.starts_with("SET", "NOT", "NULL", at=altered[1]):
             column, at = altered
-            if not any(c.valid and column in c.columns and c.table.same(table) for c in checks):
+            if not self._proven(table, column):
                 suspects.append(_SetNotNull(stmt, table, column, at))
+
+    def _validate(self, checks: list[_Check], table: ObjectName, name: str) -> bool:
+        """Mark this file's CHECK ``name`` valid; False when the file did not make it."""
+        found = [c for c in checks if c.name == name and c.table.same(table)]
+        for check in found:
+            check.valid = True
+        return bool(found)
+
+    def _proven(self, table: ObjectName, column: str) -> bool:
+        """A valid CHECK (column IS NOT NULL) of this file, or a helper-looking constraint
+        of an earlier migration validated here."""
+        checks = self.checks.get(table.name, ())
+        if any(c.valid and column in c.columns and c.table.same(table) for c in checks):
+            return True
+        earlier = self.validated.get(table.name, ())
+        return any(t.same(table) and _helper(name, column) for t, name in earlier)
 
 
 class SetNotNull(Rule):
@@ -144,9 +163,9 @@ class SetNotNull(Rule):
         )
 
 
-def _helper(constraint: str, s: _SetNotNull, dropped_on: ObjectName) -> bool:
-    """A constraint dropped after SET NOT NULL looks like its helper CHECK, made earlier:
-    ``..._not_null``, ``..._nn``, or ``<column>_check``."""
+def _helper(constraint: str, column: str) -> bool:
+    """A constraint named like the helper CHECK of SET NOT NULL on ``column``:
+    ``<table>_<column>_not_null``, ``..._<column>_nn``, ``<column>_check``."""
     name = constraint.lower()
-    helper = "null" in name or _NN_RE.search(name) is not None
-    return s.table.same(dropped_on) and (helper or (s.column in name and "check" in name))
+    helper = "null" in name or "check" in name or _NN_RE.search(name) is not None
+    return helper and column.lower() in name
