@@ -50,7 +50,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlmig.lint.context import FileContext
-from sqlmig.lint.model import Stmt
+from sqlmig.lint.model import Span, Stmt
 from sqlmig.lint.rule import Finding, Rule
 from sqlmig.lint.rules._constraint_actions import added, existing_table
 
@@ -82,12 +82,21 @@ class ForeignKeyWithoutNotValid(Rule):
                 )
                 if fk.column is not None:
                     hint = f"add column {fk.column} without REFERENCES, then: {hint}"
-                yield self.finding(
-                    ctx,
-                    stmt,
+                what = target or "the referenced table"
+                message = (
                     f"foreign key on existing table {alter.name} without NOT VALID checks every "
-                    f"row while writes to {alter.name} and {target or 'the referenced table'} "
-                    "wait",
-                    at=fk.at,
-                    hint=hint,
+                    f"row while writes to {alter.name} and {what} wait"
                 )
+                if fk.column is not None and not _filled(action):
+                    message = (
+                        f"column {fk.column} added to existing table {alter.name} with "
+                        f"REFERENCES locks {alter.name} (ACCESS EXCLUSIVE) and {what} (SHARE ROW "
+                        "EXCLUSIVE) together, and a column constraint cannot be NOT VALID"
+                    )
+                yield self.finding(ctx, stmt, message, at=fk.at, hint=hint)
+
+
+def _filled(action: Span) -> bool:
+    """An `ADD COLUMN` with a non-NULL DEFAULT: every row gets a value to check."""
+    at = action.find("DEFAULT", depth=action.stmt.depth(action.start))
+    return at is not None and action.kw(at + 1) != "NULL"
