@@ -111,7 +111,7 @@ def test_unreadable_files_exit_2_and_name_the_place(project: Path) -> None:
 def test_paths_may_be_files_or_folders(project: Path) -> None:
     snippets = project / "snippets" / "nested"
     snippets.mkdir(parents=True)
-    (snippets / "a.sql").write_text("CREATE INDEX ON t (a);\n")
+    (snippets / "a.sql").write_text("CREATE INDEX IF NOT EXISTS a_idx ON t (a);\n")
     result = run_cli(project, "lint", "snippets", "migrations/001_users.down.sql")
     assert result.code == 1
     assert result.out.startswith("snippets/nested/a.sql:1:8: LOCK001 ")

@@ -44,13 +44,13 @@ def test_ignore_inside_a_statement_applies_to_it() -> None:
 
 
 def test_ignore_before_a_do_block_covers_its_body() -> None:
-    text = "-- sqlmig:ignore LOCK001 tiny table\nDO $$ BEGIN CREATE INDEX i ON t (a); END $$;"
+    text = "-- sqlmig:ignore LOCK001 tiny table\nDO $$ BEGIN CREATE INDEX IF NOT EXISTS i ON t (a); END $$;"
     assert lint(text) == []
 
 
 def test_ignore_several_rules_at_once() -> None:
     text = (
-        "-- sqlmig:ignore IDEM001,LOCK001 rebuilt from scratch on every deploy\n"
+        "-- sqlmig:ignore IDEM001,IDEM002,LOCK001 rebuilt from scratch on every deploy\n"
         "DO $$ BEGIN CREATE TABLE t (a int); CREATE INDEX i ON u (a); END $$;"
     )
     assert lint(text) == []
@@ -83,14 +83,14 @@ def test_unused_and_unknown_suppressions_are_reported() -> None:
         "-- sqlmig:ignore-file LOCK001 nothing to see\n"
         "-- sqlmig:ignore IDEM001 table is new\n"
         "CREATE TABLE IF NOT EXISTS t (a int);\n"
-        "-- sqlmig:ignore LOCK01X,IDEM009 typo\n"
+        "-- sqlmig:ignore LOCK01X,IDEM099 typo\n"
         "SELECT 1;\n"
     )
     with pytest.raises(MigrationFileError, match="LOCK01X"):
         lint(text)
     findings = lint(text.replace("LOCK01X,", ""))
     assert rules(findings) == ["1:1 SQLMIG001", "2:1 SQLMIG001", "4:1 SQLMIG001"]
-    assert "unknown rule IDEM009" in findings[2].message
+    assert "unknown rule IDEM099" in findings[2].message
     assert findings[0].severity == "warning"
 
 
@@ -130,8 +130,9 @@ def test_down_files_get_their_own_subset() -> None:
 
 def test_statements_in_do_blocks_are_linted_and_function_bodies_are_not() -> None:
     text = (
-        "DO $$ BEGIN CREATE INDEX i ON t (a); END $$;\n"
-        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN CREATE INDEX j ON t (a); "
+        "DO $$ BEGIN CREATE INDEX IF NOT EXISTS i ON t (a); END $$;\n"
+        "CREATE OR REPLACE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ "
+        "BEGIN CREATE INDEX j ON t (a); "
         "END $$;\n"
     )
     assert rules(lint(text)) == ["1:20 LOCK001"]

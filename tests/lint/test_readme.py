@@ -14,7 +14,7 @@ from tests.helpers import REPO, make_project, pair, run_cli
 README = REPO / "README.md"
 EXAMPLE_UP = (
     "-- Orders are looked up by customer on every page view.\n"
-    "CREATE INDEX orders_customer_id_idx ON orders (customer_id);\n"
+    "CREATE INDEX IF NOT EXISTS orders_customer_id_idx ON orders (customer_id);\n"
 )
 EXAMPLE_DOWN = "DROP INDEX CONCURRENTLY IF EXISTS orders_customer_id_idx;\n"
 
