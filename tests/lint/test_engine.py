@@ -139,7 +139,7 @@ def test_statements_in_do_blocks_are_linted_and_function_bodies_are_not() -> Non
 
 
 def test_findings_are_sorted_and_carry_the_rule_slug_and_hint() -> None:
-    (a, b) = lint("CREATE INDEX ON t (a);\nCREATE TABLE t2 (a int);")
+    (a, b) = lint("CREATE INDEX IF NOT EXISTS i ON t (a);\nCREATE TABLE t2 (a int);")
     assert (a.rule, b.rule) == ("LOCK001", "IDEM001")
     assert a.slug == "create-index-not-concurrently" and a.hint
 
