@@ -17,6 +17,7 @@ from sqlmig.errors import MigrationFileError
 ALGORITHM: Final = "sha256-v1"
 
 _BOM: Final = "\ufeff"
+_BOM_BYTES: Final = _BOM.encode("utf-8")
 
 
 def decode(raw: bytes, path: Path) -> str:
@@ -43,6 +44,15 @@ def decode(raw: bytes, path: Path) -> str:
 def checksum(text: str) -> str:
     """Hex sha256 of the normalised text (see ``decode``) encoded as UTF-8."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_checksum(raw: bytes, text: str) -> str:
+    """``checksum(text)`` for ``text = decode(raw, ...)``, hashing ``raw`` itself when decoding
+    normalised nothing (no BOM, no CR): then ``text`` encodes to exactly ``raw``, and a large
+    file is not copied once more to be hashed."""
+    if raw.startswith(_BOM_BYTES) or b"\r" in raw:
+        return checksum(text)
+    return hashlib.sha256(raw).hexdigest()
 
 
 def statement_hash(sql: str) -> str:

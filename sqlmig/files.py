@@ -379,7 +379,9 @@ def read_sql_file(path: Path, kind: Kind) -> SqlFile:
     except OSError as exc:
         raise _FileError(path, f"cannot be read: {exc.strerror}", "check the file") from None
     text = checksum.decode(raw, path)
-    return SqlFile(path, text, checksum.checksum(text), parse_directives(text, path, kind))
+    digest = checksum.file_checksum(raw, text)
+    del raw  # a 50 MB seed file: keep one copy while its directives are read
+    return SqlFile(path, text, digest, parse_directives(text, path, kind))
 
 
 def _skip_header(text: str, comments: list[tuple[int, str]] | None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,6 +31,7 @@ from sqlmig.sql.split import Statement
 LOCK_NOT_AVAILABLE = "55P03"
 RETRY_CAP_S = 10.0
 COMBINED_MAX_CHARS = 1 << 20  # larger files: history in its own round trip (memory, not speed)
+PIECE_CHARS = 1 << 20  # larger files are sent in pieces of about this size
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +123,9 @@ class Executor:
         Otherwise (see ``_suffix``) ``record`` writes history in further round trips.
         """
         prefix = "BEGIN;" + self._set_timeouts(script, local=True)
-        shift = prefix.count(";")
         suffix = self._suffix(script, prefix, writes)
         for attempt in self._attempts(target):
-            failure = self._run(script, prefix + script.text + suffix)
+            failure, index, shift = self._send(script, prefix, suffix)
             if failure is None:
                 if not suffix:
                     failpoints.hit("after-statements")
@@ -133,16 +133,31 @@ class Executor:
                 failpoints.hit("after-commit")
                 return
             self._rollback()
-            index = failure.completed - shift
             if suffix and index >= len(script.statements):
                 err = self._writes_error(script, failure)
             else:
                 if self._retry_lock(failure, attempt, target):
                     continue
                 stmt = _failed_statement(script.statements, index)
-                err = self._sql_error(script, failure, len(prefix), stmt)
+                err = self._sql_error(script, failure, shift, stmt)
             self._log_failure(target, err)
             raise err
+
+    def _send(self, script: Script, prefix: str, suffix: str) -> tuple[PgFailure | None, int, int]:
+        """Run ``prefix``, the file and ``suffix``; on failure also the index of the failed
+        statement and the shift that maps the failure's position to an offset in the file."""
+        if len(script.text) <= COMBINED_MAX_CHARS:
+            failure = self._run(script, prefix + script.text + suffix)
+            return failure, failure.completed - prefix.count(";") if failure else 0, len(prefix)
+        head = prefix
+        for start, end, first in _pieces(script):
+            # A large file goes in pieces of whole statements, in the same transaction: sent
+            # whole, the query string, its UTF-8 bytes and libpq's buffer would each copy it.
+            failure = self._run(script, head + script.text[start:end])
+            if failure is not None:
+                return failure, first + failure.completed - head.count(";"), len(head) - start
+            head = ""
+        return None, 0, 0
 
     def _suffix(self, script: Script, prefix: str, writes: Callable[[str], list[str]]) -> str:
         """History writes, COMMIT and the session reset as SQL text to append to the file, or
@@ -516,6 +531,17 @@ class Executor:
             failure.hint or _hint_for(failure.sqlstate),
             detail,
         )
+
+
+def _pieces(script: Script) -> Iterator[tuple[int, int, int]]:
+    """(start, end, index of the first statement) of runs of whole statements of about
+    PIECE_CHARS characters that together cover the file; each ends before a statement starts."""
+    start = first = 0
+    for i, stmt in enumerate(script.statements):
+        if stmt.offset - start >= PIECE_CHARS:
+            yield start, stmt.offset, first
+            start, first = stmt.offset, i
+    yield start, len(script.text), first
 
 
 def _failed_statement(stmts: Sequence[Statement], index: int) -> Statement | None:
