@@ -53,7 +53,8 @@ class NewColumns:
     def __init__(self, ctx: FileContext) -> None:
         self._made: dict[str, list[tuple[int, ObjectName, ObjectName]]] = {}
         for stmt in ctx.starting_with("ALTER"):
-            alter = stmt.alter_table()
+            kws = stmt.kws
+            alter = stmt.alter_table() if "ADD" in kws or "RENAME" in kws else None
             if alter is None:
                 continue
             for action in alter.actions:

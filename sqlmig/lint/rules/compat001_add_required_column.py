@@ -58,6 +58,9 @@ class AddRequiredColumn(Rule):
     starts = ("ALTER",)
 
     def check_statement(self, stmt: Stmt, ctx: FileContext) -> Iterator[Finding]:
+        kws = stmt.kws
+        if "ADD" not in kws or ("NULL" not in kws and "PRIMARY" not in kws):
+            return
         alter = stmt.alter_table()
         if alter is None or ctx.created_before(stmt, "table", alter.name):
             return

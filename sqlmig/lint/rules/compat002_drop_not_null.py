@@ -57,6 +57,8 @@ class DropNotNull(Rule):
     starts = ("ALTER",)
 
     def check_statement(self, stmt: Stmt, ctx: FileContext) -> Iterator[Finding]:
+        if "NULL" not in stmt.kws:
+            return
         domain = stmt.name_after("ALTER DOMAIN")
         if domain is not None:
             drop = stmt.find("DROP", "NOT", "NULL", start=domain.end)

@@ -59,7 +59,7 @@ class DropColumn(Rule):
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         new_columns: NewColumns | None = None
         for stmt in ctx.starting_with(*self.starts):
-            alter = stmt.alter_table()
+            alter = stmt.alter_table() if "DROP" in stmt.kws else None
             if alter is None or ctx.created_before(stmt, "table", alter.name):
                 continue
             for action in alter.actions:

@@ -63,6 +63,8 @@ class RenameColumn(Rule):
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         new_columns: NewColumns | None = None
         for stmt in ctx.starting_with(*self.starts):
+            if "RENAME" not in stmt.kws:
+                continue
             at = next((i for p in _RELATIONS if (i := stmt.match(p)) is not None), None)
             relation = None if at is None else stmt.name_from(at)
             if relation is None or _created_before(ctx, stmt, relation):

@@ -46,6 +46,7 @@ DROP FUNCTION IF EXISTS order_total(bigint);
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Final
 
 from sqlmig.lint.context import FileContext
@@ -76,7 +77,9 @@ _RENAMES: Final = (
     ("ALTER SEQUENCE", "sequence"),
 )
 
-Made = list[tuple[Stmt, str, ObjectName]]
+# (family, name) -> where the file creates it; (family, new name) -> the old names renamed to it
+Made = dict[tuple[str, str], list[tuple[Stmt, ObjectName]]]
+Renamed = dict[tuple[str, str], list[ObjectName]]
 
 
 class DropDependentObject(Rule):
@@ -94,7 +97,9 @@ class DropDependentObject(Rule):
         drops = [d for s in ctx.starting_with("DROP") if (d := _dropped(s)) is not None]
         if not drops:
             return
-        created = _made(ctx.starting_with("CREATE"), _CREATES)
+        created: Made = {}
+        for stmt, family, name in _named(ctx.starting_with("CREATE"), _CREATES):
+            created.setdefault((family, name.name), []).append((stmt, name))
         renamed = _renamed(ctx.starting_with("ALTER"))
         for stmt, family, names in drops:
             cascade = stmt.kw(len(stmt) - 1) == "CASCADE"
@@ -116,53 +121,56 @@ def _kind(stmt: Stmt) -> str:
 
 
 def _dropped(stmt: Stmt) -> tuple[Stmt, str, list[ObjectName]] | None:
-    for pattern, family in _DROPS:
-        first = stmt.name_after(pattern)
-        if first is not None:
-            return stmt, family, name_list(stmt, first)
+    for _, family, first in _named([stmt], _DROPS):
+        return stmt, family, name_list(stmt, first)
     return None
 
 
-def _made(stmts: list[Stmt], patterns: tuple[tuple[str, str], ...]) -> Made:
-    out: Made = []
+def _named(
+    stmts: list[Stmt], patterns: tuple[tuple[str, str], ...]
+) -> Iterator[tuple[Stmt, str, ObjectName]]:
+    """(statement, family, name) of the statements matching one of ``patterns``."""
     for stmt in stmts:
+        head = stmt.kws[1:6]
         for pattern, family in patterns:
+            if not _kind_words(pattern).intersection(head):
+                continue  # cheap: most statements name none of the kinds
             name = stmt.name_after(pattern)
             if name is not None:
-                out.append((stmt, family, name))
+                yield stmt, family, name
                 break
-    return out
 
 
-def _renamed(stmts: list[Stmt]) -> list[tuple[Stmt, str, ObjectName, ObjectName]]:
-    """``ALTER <kind> old [(args)] RENAME TO new``: (statement, family, old, new)."""
-    out = []
-    for stmt, family, old in _made(stmts, _RENAMES):
+@cache
+def _kind_words(pattern: str) -> frozenset[str]:
+    """The object kinds a pattern ends with: ``DROP FUNCTION|PROCEDURE`` -> both."""
+    return frozenset(pattern.split()[-1].split("|"))
+
+
+def _renamed(stmts: list[Stmt]) -> Renamed:
+    """``ALTER <kind> old [(args)] RENAME TO new``: the old names by (family, new name)."""
+    out: Renamed = {}
+    for stmt, family, old in _named(stmts, _RENAMES):
         i = old.end
         if stmt.kw(i) == "(":
             i = stmt.group_end(i) + 1
         new = stmt.name_at(i + 2) if stmt.starts_with("RENAME", "TO", at=i) else None
         if new is not None:
-            out.append((stmt, family, old, new))
+            out.setdefault((family, new.name), []).append(old)
     return out
 
 
 def _exempt(
-    drop: Stmt,
-    family: str,
-    name: ObjectName,
-    cascade: bool,
-    created: Made,
-    renamed: list[tuple[Stmt, str, ObjectName, ObjectName]],
+    drop: Stmt, family: str, name: ObjectName, cascade: bool, created: Made, renamed: Renamed
 ) -> bool:
     """Created earlier in the file; or, without CASCADE, re-created after the drop, or the
     renamed old version of an object the file creates again."""
-    same = [(s, n) for s, f, n in created if f == family]
+    same = created.get((family, name.name), [])
     if any(s.index < drop.index and n.same(name) for s, n in same):
         return True
     if cascade or family == "sequence":
         return False
     if any(s.index > drop.index and s.tx == drop.tx and n.same(name) for s, n in same):
         return True
-    olds = [old for s, f, old, new in renamed if f == family and new.name == name.name]
-    return any(n.same(old) for old in olds for _, n in same)
+    olds = renamed.get((family, name.name), [])
+    return any(n.same(old) for old in olds for _, n in created.get((family, old.name), []))
