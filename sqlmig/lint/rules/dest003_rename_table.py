@@ -6,9 +6,11 @@
 re-run guard of IDEM009) does not make it compatible. Not reported: a table created earlier in
 the same file (nothing uses its name yet), a rename after which the same transaction creates
 a relation under the old name again, so that queries naming it keep working: `CREATE VIEW old
-AS SELECT ... FROM new` (the compatibility view, the safe rewrite below) or `CREATE TABLE old`
+AS SELECT ... FROM new` (the compatibility view, the safe rewrite below), `CREATE TABLE old`
 (a rebuild: the old table is moved aside, copied into a new one and dropped; that drop is
-DEST001's), and down files, which rename back.
+DEST001's) or a swap (`ALTER TABLE old RENAME TO old_v1; ALTER TABLE old_v2 RENAME TO old`:
+the second rename is reported, the name `old_v2` goes away), and down files, which rename
+back.
 
 ## Why it hurts
 
@@ -60,11 +62,15 @@ class RenameTable(Rule):
         renames = [r for s in ctx.starting_with("ALTER") if (r := _rename(s)) is not None]
         if not renames:
             return
-        keepers = [(s, k) for s in ctx.starting_with("CREATE") if (k := _keeper(s)) is not None]
+        keepers: dict[str, list[tuple[Stmt, ObjectName]]] = {}
+        made = [(s, k) for s in ctx.starting_with("CREATE") if (k := _keeper(s)) is not None]
+        for s, name in made + [(s, new) for s, _, new in renames]:
+            keepers.setdefault(name.name, []).append((s, name))
         for stmt, old, new in renames:
             if ctx.created_before(stmt, "table", old):
                 continue
-            if any(k.index > stmt.index and k.tx == stmt.tx and n.same(old) for k, n in keepers):
+            kept = keepers.get(old.name, ())
+            if any(k.index > stmt.index and k.tx == stmt.tx and n.same(old) for k, n in kept):
                 continue
             yield self.finding(
                 ctx,
@@ -78,7 +84,7 @@ class RenameTable(Rule):
 
 
 def _rename(stmt: Stmt) -> tuple[Stmt, ObjectName, ObjectName] | None:
-    alter = stmt.alter_table()
+    alter = stmt.alter_table() if "RENAME" in stmt.kws else None
     if alter is None or len(alter.actions) != 1:
         return None
     action = alter.actions[0]
