@@ -14,8 +14,8 @@ from sqlmig.config import load_config
 from sqlmig.lint import run
 from tests.helpers import REPO, make_project, pair, run_cli
 
-BAD_UP = "CREATE TABLE users (id bigint);\n"
-GOOD_UP = "CREATE TABLE IF NOT EXISTS users (id bigint);\n"
+BAD_UP = "CREATE TABLE users (id uuid PRIMARY KEY);\n"
+GOOD_UP = "CREATE TABLE IF NOT EXISTS users (id uuid PRIMARY KEY);\n"
 DOWN = "DROP TABLE IF EXISTS users;\n"
 
 

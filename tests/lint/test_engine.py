@@ -16,7 +16,7 @@ from sqlmig.lint.source import Source
 from sqlmig.lint.suppress import SuppressionError
 from tests.lint.casefile import sql_file
 
-CREATE = "CREATE TABLE users (id bigint);\n"
+CREATE = "CREATE TABLE users (id uuid PRIMARY KEY);\n"
 
 
 def lint(text: str, settings: Settings | None = None, *, kind: Kind = "up") -> list[Finding]:
@@ -34,12 +34,12 @@ def test_ignore_before_a_statement_suppresses_its_finding() -> None:
 
 
 def test_ignore_after_code_applies_to_the_statement_on_that_line() -> None:
-    text = f"CREATE TABLE users (id bigint);  -- sqlmig:ignore IDEM001 recreated nightly\n{CREATE}"
+    text = f"CREATE TABLE users (id uuid PRIMARY KEY);  -- sqlmig:ignore IDEM001 rebuilt\n{CREATE}"
     assert rules(lint(text)) == ["2:14 IDEM001"]
 
 
 def test_ignore_inside_a_statement_applies_to_it() -> None:
-    text = "CREATE TABLE\n  -- sqlmig:ignore IDEM001 scratch table, rebuilt every run\n  t (a int);"
+    text = "CREATE TABLE\n  -- sqlmig:ignore IDEM001 scratch table, rebuilt every run\n  t (a uuid PRIMARY KEY);"
     assert lint(text) == []
 
 
@@ -51,7 +51,7 @@ def test_ignore_before_a_do_block_covers_its_body() -> None:
 def test_ignore_several_rules_at_once() -> None:
     text = (
         "-- sqlmig:ignore IDEM001,IDEM002,LOCK001 rebuilt from scratch on every deploy\n"
-        "DO $$ BEGIN CREATE TABLE t (a int); CREATE INDEX i ON u (a); END $$;"
+        "DO $$ BEGIN CREATE TABLE t (a uuid PRIMARY KEY); CREATE INDEX i ON u (a); END $$;"
     )
     assert lint(text) == []
 
@@ -82,7 +82,7 @@ def test_unused_and_unknown_suppressions_are_reported() -> None:
     text = (
         "-- sqlmig:ignore-file LOCK001 nothing to see\n"
         "-- sqlmig:ignore IDEM001 table is new\n"
-        "CREATE TABLE IF NOT EXISTS t (a int);\n"
+        "CREATE TABLE IF NOT EXISTS t (a uuid PRIMARY KEY);\n"
         "-- sqlmig:ignore LOCK01X,IDEM099 typo\n"
         "SELECT 1;\n"
     )
@@ -139,7 +139,7 @@ def test_statements_in_do_blocks_are_linted_and_function_bodies_are_not() -> Non
 
 
 def test_findings_are_sorted_and_carry_the_rule_slug_and_hint() -> None:
-    (a, b) = lint("CREATE INDEX IF NOT EXISTS i ON t (a);\nCREATE TABLE t2 (a int);")
+    (a, b) = lint("CREATE INDEX IF NOT EXISTS i ON t (a);\nCREATE TABLE t2 (a uuid PRIMARY KEY);")
     assert (a.rule, b.rule) == ("LOCK001", "IDEM001")
     assert a.slug == "create-index-not-concurrently" and a.hint
 
