@@ -89,6 +89,8 @@ def required_column(action: Span) -> ObjectName | None:
     if required is None or action.find("GENERATED", depth=level) is not None:
         return None
     default = action.find("DEFAULT", depth=level)
+    while default is not None and action.kw(default - 1) == "SET":  # ON DELETE SET DEFAULT
+        default = action.find("DEFAULT", start=default + 1, depth=level)
     if default is not None and action.kw(default + 1) != "NULL":
         return None
     return column
