@@ -15,6 +15,7 @@ file does not undo:
 | `ALTER TABLE t ALTER COLUMN c SET NOT NULL`   | `ALTER TABLE t ALTER COLUMN c DROP NOT NULL` |
 | `RENAME [COLUMN] a TO b`, `RENAME CONSTRAINT` | rename `b` back to `a`                    |
 | `ALTER TABLE/INDEX/TYPE/VIEW a RENAME TO b`   | rename `b` back to `a`                    |
+| `ALTER TYPE t RENAME VALUE 'a' TO 'b'`        | rename the value back                     |
 
 What else undoes it: `DROP TABLE t` undoes everything on `t` (its columns, indexes and
 constraints; a partition goes with its parent); `DROP COLUMN c` undoes the indexes and
@@ -110,6 +111,7 @@ class _Made:
     columns: frozenset[str] = frozenset()
     target: ObjectName | None = None
     defaults: tuple[str, ...] = ()  # names PostgreSQL may have given an unnamed object
+    keyword: str = "TABLE"  # ALTER <keyword> of a renamed relation
 
 
 @dataclass
@@ -347,23 +349,35 @@ def _up_drop_in_table(action: Span, table: ObjectName, state: _Up) -> None:
         state.forget("constraint" if constraint else "column", name, table)
 
 
-def _up_rename(stmt: Stmt, state: _Up) -> None:
-    """ALTER INDEX|VIEW|SEQUENCE|TYPE|DOMAIN a RENAME TO b."""
+def _renaming(stmt: Stmt) -> tuple[str, ObjectName, str, str] | None:
+    """``ALTER INDEX|VIEW|SEQUENCE|TYPE|DOMAIN a RENAME TO b`` -> (kind, a, a's name, b);
+    ``ALTER TYPE t RENAME VALUE 'x' TO 'y'`` -> ("value", t, x, y)."""
     i = 2 if stmt.kw(1) in ("MATERIALIZED", "FOREIGN") else 1
     kind = "type" if stmt.kw(i) in ("TYPE", "DOMAIN") else "relation"
-    if kind == "relation" and stmt.kw(i) not in _RELATIONS:
-        return
     old = stmt.name_from(i + 1)
-    if old is None or not stmt.starts_with("RENAME", "TO", at=old.end):
+    if old is None or (kind == "relation" and stmt.kw(i) not in _RELATIONS):
+        return None
+    if stmt.starts_with("RENAME", "TO", at=old.end):
+        new = stmt.name(old.end + 2)
+        return None if new is None else (kind, old, old.name, new)
+    if kind == "type" and stmt.starts_with("RENAME", "VALUE", at=old.end):
+        label, new = stmt.word(old.end + 2).value, stmt.word(old.end + 4).value
+        if label is not None and new is not None and stmt.kw(old.end + 3) == "TO":
+            return "value", old, label, new
+    return None
+
+
+def _up_rename(stmt: Stmt, state: _Up) -> None:
+    renaming = _renaming(stmt)
+    if renaming is None:
         return
-    new = stmt.name(old.end + 2)
-    if new is None:
-        return
+    kind, obj, old, new = renaming
     for made in state.made:
-        if made.kind in ("index", "type", "table") and made.name == old.name:
+        if kind != "value" and made.kind in ("index", "type", "table") and made.name == old:
             made.name = new
             return
-    state.made.append(_Made(f"rename:{kind}", new, old=old.name, obj=old))
+    keyword = " ".join(stmt.kws[1 : 3 if stmt.kw(1) in ("MATERIALIZED", "FOREIGN") else 2])
+    state.made.append(_Made(f"rename:{kind}", new, old=old, obj=obj, keyword=keyword))
 
 
 def _up_drop(stmt: Stmt, state: _Up) -> None:
@@ -416,11 +430,9 @@ def _undone(down: FileContext) -> _Undone:
 def _down_alter(stmt: Stmt, out: _Undone) -> None:
     alter = stmt.alter_table() if stmt.kw(1) == "TABLE" else None
     if alter is None:
-        i = 2 if stmt.kw(1) in ("MATERIALIZED", "FOREIGN") else 1
-        kind = "type" if stmt.kw(i) in ("TYPE", "DOMAIN") else "relation"
-        old = stmt.name_from(i + 1)
-        if old is not None and stmt.starts_with("RENAME", "TO", at=old.end):
-            out.rename(kind, old.name, stmt.name(old.end + 2) or "")
+        renaming = _renaming(stmt)
+        if renaming is not None:
+            out.rename(renaming[0], renaming[2], renaming[3])
         return
     for action in alter.actions:
         _down_action(action, alter.name, out)
@@ -506,8 +518,12 @@ def _describe(made: _Made) -> tuple[str, str]:
         return f"sets {table}.{name} NOT NULL", undo
     what = kind.removeprefix("rename:")
     if what == "relation":
-        return f"renames {made.old} to {name}", f"ALTER TABLE {name} RENAME TO {made.old};"
+        undo = f"ALTER {made.keyword} IF EXISTS {name} RENAME TO {made.old};"
+        return f"renames {made.old} to {name}", undo
     if what == "type":
         return f"renames type {made.old} to {name}", f"ALTER TYPE {name} RENAME TO {made.old};"
+    if what == "value":
+        undo = f"ALTER TYPE {made.obj} RENAME VALUE '{name}' TO '{made.old}';"
+        return f"renames value '{made.old}' of type {made.obj} to '{name}'", undo
     undo = f"ALTER TABLE {table} RENAME {what.upper()} {name} TO {made.old};"
     return f"renames {what} {table}.{made.old} to {name}", undo
