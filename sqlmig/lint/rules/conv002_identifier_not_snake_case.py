@@ -8,15 +8,16 @@ The names a statement creates, and only those (references such as `REFERENCES "U
 - tables (also views, materialized views, foreign tables), their columns and their
   constraints (`CONSTRAINT name`), in `CREATE TABLE` and `ALTER TABLE ... ADD`;
 - indexes, sequences, types and domains (and a composite type's attributes), schemas,
-  functions, procedures, triggers and policies;
+  functions, procedures and triggers;
 - the new name of any `RENAME ... TO new_name`.
 
 A quoted name must match `^[a-z_][a-z0-9_]*$` (`"user_id"` and `"order"` pass, `"userId"`,
 `"Users"`, `"USERS"` and `"first-name"` do not). An unquoted name may be all lower case or all
 upper case (`USERS` folds to `users`) but not mixed (`UserAccounts` folds to
 `useraccounts`). Not checked: extension names (`CREATE EXTENSION "uuid-ossp"` is fixed by the
-extension), temporary tables (their names vanish with the session), enum labels and other
-string literals, comments, function bodies.
+extension), row-level security policies (a label no query names: `CREATE POLICY "Owners can
+read their orders"` is the documented idiom), temporary tables (their names vanish with the
+session), enum labels and other string literals, comments, function bodies.
 
 ## Why it hurts
 
@@ -61,7 +62,7 @@ SNAKE_RE: Final = re.compile(r"[a-z_][a-z0-9_]*")
 # CREATE [modifiers] <kind> [IF NOT EXISTS] name: the kinds whose name we choose.
 _KINDS: Final = frozenset(
     {"TABLE", "VIEW", "INDEX", "SEQUENCE", "TYPE", "DOMAIN", "SCHEMA"}
-    | {"FUNCTION", "PROCEDURE", "TRIGGER", "POLICY"}
+    | {"FUNCTION", "PROCEDURE", "TRIGGER"}
 )
 _MODIFIERS: Final = frozenset(
     {"OR", "REPLACE", "GLOBAL", "LOCAL", "TEMP", "TEMPORARY", "UNLOGGED", "FOREIGN"}
