@@ -89,20 +89,19 @@ class _Gone:
     """What else in the file removes an index, or already holds the lock its drop takes."""
 
     def __init__(self, ctx: FileContext) -> None:
-        self.tables = [
-            name
-            for stmt in ctx.starting_with("DROP")
-            if stmt.starts_with("DROP", "TABLE")
-            for name in _names(stmt)
-        ]
+        self.tables: dict[str, list[ObjectName]] = {}  # dropped tables by (lower-case) name
+        for stmt in ctx.starting_with("DROP"):
+            at = stmt.match("DROP TABLE") or stmt.match("DROP [MATERIALIZED] VIEW")
+            for table in _names(stmt, at) if at is not None else ():
+                self.tables.setdefault(table.name.lower(), []).append(table)
         self.on = _index_tables(ctx) if ctx.kind == "down" else {}
-        self.constraints: list[tuple[Stmt, str]] = []
+        self.constraints: dict[str, list[Stmt]] = {}  # DROP CONSTRAINT name -> statements
         for stmt in ctx.starting_with("ALTER"):
             alter = stmt.alter_table() if "CONSTRAINT" in stmt.kws else None
             for action in alter.actions if alter is not None else ():
-                name = dropped(action)
-                if name is not None:
-                    self.constraints.append((stmt, name))
+                constraint = dropped(action)
+                if constraint is not None:
+                    self.constraints.setdefault(constraint, []).append(stmt)
 
     def covers(self, stmt: Stmt, index: ObjectName) -> bool:
         """The index is on a table this file drops (``DROP TABLE`` takes the same lock, and
@@ -110,26 +109,27 @@ class _Gone:
         table (``orders_status_idx``, ``idx_orders_status``). Or it is named like a constraint
         dropped earlier in the same transaction: ``ALTER TABLE ... DROP CONSTRAINT`` already
         holds the lock, and dropped the index that backed the constraint."""
-        if any(t.same(d) for t in self.on.get(index.name, ()) for d in self.tables):
+        for table in self.on.get(index.name, ()):
+            if any(table.same(d) for d in self.tables.get(table.name.lower(), ())):
+                return True
+        if any(t in self.tables for t in _table_names(index.name)):
             return True
-        if any(_named_after(index.name, t.name) for t in self.tables):
-            return True
-        return any(
-            name == index.name and earlier.index < stmt.index and earlier.tx == stmt.tx
-            for earlier, name in self.constraints
-        )
+        earlier = self.constraints.get(index.name, ())
+        return any(e.index < stmt.index and e.tx == stmt.tx for e in earlier)
 
 
-def _named_after(index: str, table: str) -> bool:
-    """``orders_status_idx`` or ``idx_orders_status`` names an index on ``orders``."""
-    index, table = index.lower(), table.lower()
-    prefix, _, rest = index.partition("_")
-    return index.startswith(f"{table}_") or (prefix in _PREFIXES and rest.startswith(f"{table}_"))
+def _table_names(index: str) -> list[str]:
+    """The table names an index name may start with: ``orders_status_idx`` and
+    ``idx_orders_status`` give ``orders`` and ``orders_status``."""
+    parts = index.lower().split("_")
+    if parts[0] in _PREFIXES:
+        parts = parts[1:]
+    return ["_".join(parts[:n]) for n in range(1, len(parts))]
 
 
-def _names(stmt: Stmt) -> list[ObjectName]:
-    """``DROP <kind> [CONCURRENTLY] [IF EXISTS] a, b [CASCADE]``: the names."""
-    first = stmt.name_from(2)
+def _names(stmt: Stmt, at: int = 2) -> list[ObjectName]:
+    """``DROP <kind> [CONCURRENTLY] [IF EXISTS] a, b [CASCADE]``: the names from word ``at``."""
+    first = stmt.name_from(at)
     if first is None:
         return []
     names = (stmt.name_at(part.start) for part in Span(stmt, first.start, len(stmt)).split())
