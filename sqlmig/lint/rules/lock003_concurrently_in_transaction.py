@@ -2,8 +2,9 @@
 
 ## What it catches
 
-`CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY` and
-`ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY` where PostgreSQL refuses them:
+`CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY` (PostgreSQL
+12+) and `ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY` (14+) where PostgreSQL refuses
+them:
 
 - between an explicit `BEGIN` (or `START TRANSACTION`) and its `COMMIT`/`ROLLBACK`;
 - in a DO block's body, also as dynamic SQL (`EXECUTE 'CREATE INDEX CONCURRENTLY ...'`);

@@ -92,11 +92,14 @@ class CheckWithoutNotValid(Rule):
             if what == "TABLE"
             else "every column of this domain in every table, blocking writes to them"
         )
+        hint = (
+            f"ALTER {what} {name} ADD CONSTRAINT {c} CHECK (...) NOT VALID; then, in a later "
+            f"transaction, ALTER {what} {name} VALIDATE CONSTRAINT {c}"
+        )
         return self.finding(
             ctx,
             stmt,
             f"CHECK on {on}existing {what.lower()} {name} without NOT VALID scans {scans}",
             at=at,
-            hint=f"ALTER {what} {name} ADD CONSTRAINT {c} CHECK (...) NOT VALID; then, in a "
-            f"later transaction, ALTER {what} {name} VALIDATE CONSTRAINT {c}",
+            hint=f"add the column without its CHECK, then: {hint}" if on else hint,
         )
