@@ -76,7 +76,7 @@ class ConcurrentlyInTransaction(Rule):
         if stmt.is_routine:
             yield from self._routine(stmt, ctx)
         elif stmt.in_do or stmt.explicit_transaction:
-            found = _concurrent(stmt, stmt.transactional)
+            found = _concurrent(stmt, stmt.transactional, dynamic=stmt.in_do)
             if found is not None:
                 kws, at, how = found
                 where = "in a DO block" if stmt.in_do else "inside BEGIN ... COMMIT"
@@ -98,7 +98,7 @@ class ConcurrentlyInTransaction(Rule):
             end = tokens.offsets[part.end - 1] + len(tokens.texts[part.end - 1])
             sql = stmt.source[start:end]
             inner = Stmt(stmt.source, sql, start, tokens.cut(part.start, part.end), ctx.lines)
-            found = _concurrent(inner, is_transactional(sql))
+            found = _concurrent(inner, is_transactional(sql), dynamic=True)
             if found is not None:
                 kws, at, how = found
                 message = _message(kws, "in a function body" + how)
@@ -113,11 +113,14 @@ _FUNCTION_HINT = (
 )
 
 
-def _concurrent(stmt: Stmt, transactional: bool) -> tuple[tuple[str, ...], int, str] | None:
+def _concurrent(
+    stmt: Stmt, transactional: bool, *, dynamic: bool
+) -> tuple[tuple[str, ...], int, str] | None:
     """(the words of the CONCURRENTLY statement, the index to report, how it runs) when
     ``stmt`` runs one: itself, or as dynamic SQL (``EXECUTE 'CREATE INDEX CONCURRENTLY ...'``,
-    ``EXECUTE format('...', ...)``). REFRESH MATERIALIZED VIEW CONCURRENTLY is transactional."""
-    if stmt.kw(0) == "EXECUTE":
+    ``EXECUTE format('...', ...)`` in PL/pgSQL: ``dynamic``). REFRESH MATERIALIZED VIEW
+    CONCURRENTLY is transactional."""
+    if dynamic and stmt.kw(0) == "EXECUTE":
         literal = next((i for i in range(len(stmt)) if stmt.kind(i) in ("string", "dollar")), None)
         kws = _dynamic(stmt.word(literal).value) if literal is not None else None
         return (kws, literal, ", through EXECUTE") if kws and literal is not None else None
@@ -139,7 +142,7 @@ def _dynamic(sql: str | None) -> tuple[str, ...] | None:
 
 
 def _message(kws: tuple[str, ...], where: str) -> str:
-    """ "CREATE INDEX CONCURRENTLY in a DO block: ..."."""
+    """``CREATE INDEX ... CONCURRENTLY in a DO block: PostgreSQL refuses it ...``."""
     if "DETACH" in kws:
         what = "DETACH PARTITION"
     elif kws[:1] == ("REINDEX",):
