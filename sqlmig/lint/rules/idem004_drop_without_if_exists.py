@@ -75,11 +75,8 @@ _TRACKED: Final[dict[str, ObjectKind]] = {
 }
 _ROUTINES: Final = frozenset({"FUNCTION", "PROCEDURE", "ROUTINE", "AGGREGATE"})
 _ON_TABLE: Final = frozenset({"TRIGGER", "POLICY", "RULE"})
-_CREATE_OWN: Final = (
-    "CREATE [OR REPLACE] FUNCTION|PROCEDURE|AGGREGATE",
-    "CREATE [OR REPLACE] [CONSTRAINT] TRIGGER",
-    "CREATE POLICY",
-    "CREATE EXTENSION",
+_OWN_KINDS: Final = frozenset(
+    {"FUNCTION", "PROCEDURE", "AGGREGATE", "TRIGGER", "POLICY", "EXTENSION"}
 )
 
 
@@ -206,22 +203,18 @@ def _created(
 
 
 def _record_creation(stmt: Stmt, made: dict[tuple[str, str], list[ObjectName | None]]) -> None:
-    """Note functions, procedures, triggers, policies and extensions created in the file."""
-    for pattern in _CREATE_OWN:
-        at = stmt.match(pattern)
-        if at is None:
-            continue
-        kind = stmt.kw(at - 1)
-        name = stmt.name_from(at)
-        if name is None:
-            return
-        group = "ROUTINE" if kind in _ROUTINES else kind
-        table = None
-        if kind in _ON_TABLE:
-            on = stmt.find("ON", start=name.end, depth=0)
-            table = stmt.name_at(on + 1) if on is not None else None
-        made.setdefault((group, name.name), []).append(table)
+    """Note functions, procedures, triggers, policies and extensions created in the file
+    (``CREATE [OR REPLACE] [CONSTRAINT] <kind> name``)."""
+    at = next((i for i in range(1, 5) if stmt.kw(i) in _OWN_KINDS), None)
+    name = stmt.name_from(at + 1) if at is not None else None
+    if at is None or name is None:
         return
+    kind = stmt.kw(at)
+    table = None
+    if kind in _ON_TABLE:
+        on = stmt.find("ON", start=name.end, depth=0)
+        table = stmt.name_at(on + 1) if on is not None else None
+    made.setdefault(("ROUTINE" if kind in _ROUTINES else kind, name.name), []).append(table)
 
 
 def _added(stmt: Stmt, action: Span) -> tuple[str, str] | None:
