@@ -5,20 +5,20 @@
 Which INSERTs are seeds (the decision this rule makes):
 
 - literal rows, `INSERT ... VALUES (...)`, `INSERT ... SELECT <constants>` without FROM, or
-  `DEFAULT VALUES`, into any table, including one created earlier in the same file with
-  `CREATE TABLE IF NOT EXISTS` (the table survives a failed run or already exists, so its
-  rows do too);
-- rows copied from other tables, `INSERT ... SELECT ... FROM`, into a table that existed
+  `DEFAULT VALUES`, into any table, one created earlier in the same file included: with
+  `CREATE TABLE IF NOT EXISTS` the table, and its rows, survive a run that failed later;
+- rows copied from other tables, `INSERT ... SELECT ... FROM` (or, in a DO block, `VALUES`
+  built from loop variables such as `VALUES (rec.id, rec.total)`), into a table that existed
   before the file: a re-run copies them a second time.
 
-An `INSERT ... SELECT ... FROM` into a table created earlier in this file is a backfill of the
-new table, not a seed, and is not reported. Also not reported: an INSERT with `ON CONFLICT`,
-one whose query filters out rows already there (`WHERE NOT EXISTS (...)`, `NOT IN (SELECT
-...)`, `EXCEPT`, or a `LEFT JOIN ... IS NULL` anti-join), one inside a DO block that checks
-first (`IF NOT EXISTS (SELECT 1 FROM roles WHERE ...) THEN INSERT ...`) or catches
-`unique_violation`, an INSERT into a table an earlier statement of the file empties (`DELETE
-FROM t ...`, `TRUNCATE t`) or drops, and an INSERT into a temporary table. WITH queries that
-end in an INSERT are read the same way; INSERTs in function bodies are never linted.
+Copying rows into a table created earlier in this file is the backfill of the new table, not a
+seed, and is not reported. Also not reported: an INSERT with `ON CONFLICT`; one whose query
+leaves out the rows already there (`WHERE NOT EXISTS (...)`, `NOT IN (SELECT ...)`, `EXCEPT`,
+a `LEFT JOIN ... IS NULL` anti-join); one inside a DO block that checks first (`IF NOT EXISTS
+(SELECT 1 FROM roles WHERE ...) THEN INSERT ...`) or catches `unique_violation`; an INSERT
+into a table that an earlier statement of the file empties (`DELETE FROM t ...`, `TRUNCATE
+t`) or drops; an INSERT into a temporary table. WITH queries that end in an INSERT are read
+the same way; INSERTs in function bodies are never linted.
 
 ## Why it hurts
 
@@ -189,8 +189,8 @@ def _copies_rows(stmt: Stmt, i: int) -> bool:
     while stmt.kw(i) == "(":
         i += 1
     first = stmt.kw(i)
-    if first == "VALUES":
-        return _references(stmt, i + 1)
+    if first == "VALUES":  # only PL/pgSQL variables can feed VALUES rows from other rows
+        return stmt.in_do and _references(stmt, i + 1)
     if first not in ("SELECT", "WITH"):
         return first == "TABLE"  # DEFAULT VALUES: literal
     depth = stmt.depth(i)
