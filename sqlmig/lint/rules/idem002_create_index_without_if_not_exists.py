@@ -2,9 +2,10 @@
 
 ## What it catches
 
-`CREATE [UNIQUE] INDEX [CONCURRENTLY]` with no `IF NOT EXISTS`, including inside a DO block
-and on `ONLY` a partitioned parent. An unnamed index (`CREATE INDEX ON t (c)`) is reported
-too: it cannot take `IF NOT EXISTS`, and a re-run silently builds a second copy (`t_c_idx1`).
+`CREATE [UNIQUE] INDEX [CONCURRENTLY]` with no `IF NOT EXISTS` (PostgreSQL 9.5+), including
+inside a DO block and on `ONLY` a partitioned parent. An unnamed index (`CREATE INDEX ON t
+(c)`) is reported too: it cannot take `IF NOT EXISTS`, and a re-run silently builds a second
+copy (`t_c_idx1`).
 
 Not reported: a DO block that checks the catalog first (`IF NOT EXISTS (SELECT FROM
 pg_indexes ...)`, `to_regclass(...) IS NULL`) or catches `duplicate_table`; an index that an

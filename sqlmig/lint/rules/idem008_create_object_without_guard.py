@@ -1,12 +1,12 @@
-"""`CREATE VIEW/FUNCTION/PROCEDURE/TRIGGER` without `OR REPLACE`, `CREATE SCHEMA/SEQUENCE/EXTENSION`
-without `IF NOT EXISTS`.
+"""A view, function, procedure, trigger, schema, sequence or extension created with no guard.
 
 ## What it catches
 
 - `CREATE VIEW`, `CREATE FUNCTION`, `CREATE PROCEDURE` and `CREATE TRIGGER` without `OR
   REPLACE` (`OR REPLACE TRIGGER` needs PostgreSQL 14; a `CONSTRAINT TRIGGER` cannot take it);
 - `CREATE SCHEMA`, `CREATE SEQUENCE`, `CREATE EXTENSION` and `CREATE MATERIALIZED VIEW`
-  without `IF NOT EXISTS`;
+  without `IF NOT EXISTS` (PostgreSQL 9.3+ for schemas, 9.5+ for sequences and materialized
+  views);
 
 including inside a DO block. Not reported: temporary views and sequences (a re-run is a new
 session); a DO block that checks the catalog first or catches the duplicate error; an object
