@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 SCRATCH_PREFIX: Final = "sqlmig_test_"
 _SCRATCH_RE: Final = re.compile(rf"{SCRATCH_PREFIX}(\d+)_\d+")
 _DISCONNECT_WAIT_S: Final = 0.5
+_UNLOGGED_RE: Final = re.compile(r"(?i)(cluster|reindex)\b")
 _SHOWN_CHARS: Final = 80  # a longer value (a function body) is shown around its first difference
 _PLURAL_ATTRS: Final = frozenset(
     {"labels", "attributes", "grants", "roles", "settings", "options", "tags", "parent tables"}
@@ -238,6 +239,7 @@ class Runner:
             self.history.log_table.as_string(self.conn),
         ]
         self.reader = Reader(connect(dsn), skip)
+        self.reader.watch()
 
     def close(self) -> None:
         self.conn.close()
@@ -287,7 +289,7 @@ class Runner:
         except SqlmigError as exc:
             report.differences.append(f"up of {m.label} failed: {exc.message}")
             raise UpFailed(report, _on_scratch(exc)) from None
-        after = self.reader.snapshot()
+        after = self.reader.snapshot(logged=_logged(up))
         if m.down is None or m.down.directives.irreversible:
             report.skipped = (
                 f"irreversible: {m.down.directives.irreversible}" if m.down else "no down file"
@@ -306,13 +308,15 @@ class Runner:
         failed = _attempt(lambda: self.down(m, down), f"down of {label} failed")
         if failed:
             return [failed], False
-        out = describe(compare(before, self.reader.snapshot()), f"after down of {label}", after)
+        now = self.reader.snapshot(logged=_logged(down))
+        out = describe(compare(before, now), f"after down of {label}", after)
         failed = _attempt(
             lambda: self.up(m, up), f"after down of {label}, up cannot be applied again"
         )
         if failed:
             return [*out, failed], False
-        again = describe(compare(after, self.reader.snapshot()), f"after re-up of {label}", None)
+        now = self.reader.snapshot(logged=_logged(up))
+        again = describe(compare(after, now), f"after re-up of {label}", None)
         if again:
             return out + again, False
         if out or not up.directives.no_transaction:
@@ -359,6 +363,15 @@ def _on_scratch(exc: SqlmigError) -> SqlmigError:
     """The error with a hint for ``sqlmig test``: nothing outside the scratch database ran."""
     hint = "fix the migration and run 'sqlmig test' again (the scratch database is dropped)"
     return type(exc)(exc.message, hint, exc.detail)
+
+
+def _logged(script: Script) -> bool:
+    """Whether the scratch database's DDL log sees every catalog change ``script`` makes: it
+    runs in one transaction (a CONCURRENTLY build commits on its own) and uses no command
+    that event triggers skip (CLUSTER marks an index, REINDEX rebuilds them)."""
+    if script.mode != "transaction":
+        return False
+    return not any(_UNLOGGED_RE.match(stmt.sql) for stmt in script.statements)
 
 
 def _attempt(step: Callable[[], None], what: str) -> str | None:

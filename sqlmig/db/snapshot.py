@@ -23,8 +23,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
+import psycopg
 from psycopg import Cursor, sql
 from psycopg.rows import TupleRow
 
@@ -34,6 +35,27 @@ from sqlmig.db.connect import Conn
 Change = Literal["extra", "missing", "changed"]
 Root = tuple[str, int]  # a family: its tag and its root object's OID
 _ROLES: Final[Root] = ("R", 0)
+_GLOBALS: Final[Root] = ("G", 0)
+# what a dropped object (pg_event_trigger_dropped_objects' object_type) belongs to
+_ROOT_TAGS: Final = {
+    "table": "r", "view": "r", "materialized view": "r", "foreign table": "r",
+    "sequence": "S", "function": "f", "procedure": "f", "aggregate": "f",
+    "type": "T", "domain": "T",
+}  # fmt: skip
+_GLOBAL_TYPES: Final = frozenset(
+    {"schema", "extension", "collation", "event trigger", "default acl"}
+)
+_RELATION_KEYS: Final = ("table {}", "view {}", "materialized view {}", "foreign table {}")
+_MEMBER_KEYS: Final = {
+    **dict.fromkeys(
+        ("table column", "default value", "table constraint", "trigger", "policy", "rule"),
+        _RELATION_KEYS,
+    ),
+    "index": ("index {}",),
+    "statistics object": ("statistics {}",),
+    "domain constraint": ("domain {}",),
+}
+_RELATION_RE: Final = re.compile(r"(?:table|view|materialized view|foreign table) (.*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +124,7 @@ _TABLES: Final = f"""
 SELECT 'table ' || format('%I.%I', n.nspname, c.relname), n.nspname, c.relname
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND c.oid >= {q.FIRST_USER_OID} AND c.relpersistence <> 't'
-    AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' AND c.oid <> ALL ({{skip}})
+    AND {q.USER_NSP} AND c.oid <> ALL ({{skip}})
 """
 
 _LABEL_RE: Final = re.compile(r"E?'((?:[^']|'')*)'")
@@ -113,7 +135,9 @@ class Reader:
 
     The connection reads with ``search_path = pg_catalog`` (every user name in a definition
     comes out qualified) and keeps its queries prepared. A snapshot costs one query for the
-    family tokens, then one pipelined round trip for the families whose token changed.
+    family tokens, whose cost grows with the schema, then one query per kind for the families
+    whose token changed. After ``watch``, a snapshot the caller says is ``logged`` asks the DDL
+    log which families changed instead, at a cost that does not grow with the schema.
     """
 
     def __init__(self, conn: Conn, skip_tables: Sequence[str]) -> None:
@@ -133,41 +157,182 @@ class Reader:
         # an xid older than any row a token will sum: the oldest transaction still running
         base = conn.execute("SELECT txid_snapshot_xmin(txid_current_snapshot())").fetchone()
         self._token_query = q.tokens(int(base[0]) % 2**32 if base else 3).encode()
+        self._small_query = q.tokens(int(base[0]) % 2**32 if base else 3, small=True).encode()
+        self._relatives = q.relatives().encode()
         self._tokens: dict[Root, tuple[str, int]] = {}  # token, and bits of the kinds in it
         self._families: dict[Root, _Family] = {}
+        self._owner: dict[str, Root] = {}  # the family of each item, by key
+        self._parents: dict[Root, str] = {}  # each inheriting table's "parent tables"
+        self.watching = False
+        self._seen = 0  # the last DDL log entry read
 
-    def snapshot(self, *, full: bool = False) -> Snapshot:
-        """The schema now; ``full`` reads every family again (tests check the increments)."""
-        rows = self.conn.execute(self._token_query, prepare=True).fetchall()
-        tokens = {(str(t), int(r)): (str(v), int(b)) for t, r, v, b in rows}
-        roles = tokens.get(_ROLES) != self._tokens.get(_ROLES)
-        if full or roles or not self._refresh(tokens):
-            self._families = self._read(None)
-        self._tokens = tokens
+    def watch(self) -> bool:
+        """Install the DDL log (event triggers need a superuser); whether it is on."""
+        try:
+            with self.conn.transaction():
+                self.conn.execute(q.WATCH.encode())
+        except psycopg.errors.InsufficientPrivilege:
+            return False
+        self.watching = True
+        return True
+
+    def snapshot(self, *, full: bool = False, logged: bool = False) -> Snapshot:
+        """The schema now. ``logged``: every change since the previous snapshot was made by
+        statements the DDL log sees (DDL in transactions). ``full`` reads every family again
+        (tests check the increments against it)."""
+        changed = (
+            self._logged() if logged and self.watching and not full and self._families else None
+        )
+        if changed is not None:
+            if not self._refresh_roots(*changed):
+                self._store(self._read(None), replace=True)
+        else:
+            if self.watching:  # a scan sees everything the log holds so far
+                row = self.conn.execute(q.SEEN.encode(), prepare=True).fetchone()
+                self._seen = int(row[0]) if row else self._seen
+            self._scan(full)
         items: dict[str, Item] = {}
         for family in self._families.values():
             items.update(family.items)
         return Snapshot(items)
 
+    def _scan(self, full: bool) -> None:
+        rows = self.conn.execute(self._token_query, prepare=True).fetchall()
+        tokens = {(str(t), int(r)): (str(v), int(b)) for t, r, v, b in rows}
+        roles = tokens.get(_ROLES) != self._tokens.get(_ROLES)
+        if full or roles or not self._refresh(tokens):
+            self._store(self._read(None), replace=True)
+        self._tokens = tokens
+
     def _refresh(self, tokens: dict[Root, tuple[str, int]]) -> bool:
         """Reread the families whose token changed; False when everything must be reread."""
         dirty = {r: t[1] for r, t in tokens.items() if self._tokens.get(r) != t}
+        return self._refresh_roots(dirty, gone=self._tokens.keys() - tokens.keys())
+
+    def _refresh_roots(self, dirty: dict[Root, int], gone: Iterable[Root] = ()) -> bool:
+        """Reread the ``dirty`` families (values: their kinds' bits), forget the ``gone`` ones;
+        False when a rename means everything must be reread."""
         fresh = self._read(dirty) if dirty else {}
         for root, family in fresh.items():
             old = self._families.get(root)
             if old is not None and _renamed(old.idents, family.idents):
                 return False
-        for root in dirty.keys() | (self._tokens.keys() - tokens.keys()):
-            self._families.pop(root, None)
-        self._families.update(fresh)
+        for root in {*dirty, *gone}:
+            self._drop(root)
+        self._store(fresh)
         return True
+
+    def _store(self, families: dict[Root, _Family], *, replace: bool = False) -> None:
+        if replace:
+            self._families, self._owner, self._parents = {}, {}, {}
+        for root, family in families.items():
+            self._families[root] = family
+            for key in family.items:
+                self._owner[key] = root
+            parents = family.idents["r"].attr("parent tables") if "r" in family.idents else None
+            if parents:
+                self._parents[root] = parents
+
+    def _drop(self, root: Root) -> None:
+        family = self._families.pop(root, None)
+        if family is not None:
+            for key in family.items:
+                if self._owner.get(key) == root:
+                    del self._owner[key]
+        self._parents.pop(root, None)
+
+    # -- the DDL log -------------------------------------------------------------------------
+
+    def _logged(self) -> tuple[dict[Root, int], set[Root]] | None:
+        """The families the DDL log says changed, with their relatives and the bits of their
+        kinds, and those that are gone; None when the log cannot tell (a GRANT, a role
+        changed, the log itself was dropped)."""
+        try:
+            log = self.conn.execute(q.DRAIN.encode(), {"seen": self._seen}, prepare=True)
+            entries = log.fetchall()
+        except psycopg.errors.UndefinedTable:
+            self.watching = False
+            return None
+        self._seen = max([self._seen, *(int(e[0]) for e in entries)])
+        changed = self._changed(entries)
+        if changed is None or not self._small_tokens_agree(changed[0]):
+            return None
+        return self._with_relatives(*changed)
+
+    def _changed(
+        self, entries: Sequence[tuple[Any, ...]]
+    ) -> tuple[dict[Root, int], set[Root]] | None:
+        """From log entries: the families still there, with their kinds' bits where known
+        (-1: every kind), and the tables whose partitions or children changed too."""
+        dirty: dict[Root, int] = {}
+        parents: set[Root] = set()
+        for _, dropped, objid, command, object_type, address, tag, root, bits, parent in entries:
+            if dropped:
+                for found in self._dropped(int(objid), str(object_type), address or []):
+                    dirty.setdefault(found, -1)
+            elif tag is not None:
+                dirty[(str(tag), int(root))] = int(bits)
+                if parent:
+                    parents.add(("r", int(root)))
+            elif objid is None and command in ("GRANT", "REVOKE"):
+                return None  # the log says what kind of object, not which one
+        return dirty, parents
+
+    def _dropped(self, objid: int, object_type: str, address: Sequence[str]) -> list[Root]:
+        """The family of a dropped object; [] for objects no snapshot kind shows."""
+        if object_type in _ROOT_TAGS:
+            root = (_ROOT_TAGS[object_type], objid)
+            return [root] if root in self._families else []
+        if object_type in _GLOBAL_TYPES:
+            return [_GLOBALS]
+        if len(address) < 2:
+            return []
+        name = f"{address[0]}.{address[1]}"
+        keys = _MEMBER_KEYS.get(object_type, ())
+        return [self._owner[k.format(name)] for k in keys if k.format(name) in self._owner]
+
+    def _small_tokens_agree(self, dirty: dict[Root, int]) -> bool:
+        """Check families G and R, which the log does not see whole; False: scan instead."""
+        rows = self.conn.execute(self._small_query, prepare=True).fetchall()
+        tokens = {(str(t), int(r)): (str(v), int(b)) for t, r, v, b in rows}
+        if tokens.get(_ROLES) != self._tokens.get(_ROLES):
+            return False
+        if tokens.get(_GLOBALS) != self._tokens.get(_GLOBALS):
+            row = self.conn.execute(q.WATCHERS.encode()).fetchone()
+            if not row or row[0] != 2:  # a migration dropped or disabled the log's triggers
+                self.watching = False
+                return False
+            dirty[_GLOBALS] = -1
+            self._tokens.update(tokens)
+        return True
+
+    def _with_relatives(
+        self, dirty: dict[Root, int], parents: set[Root]
+    ) -> tuple[dict[Root, int], set[Root]]:
+        """``dirty`` with each changed table's partitions and children, the tables typed
+        after a changed type, and a table just detached from a changed parent, all with their
+        kinds' bits; and the dirty families that no longer exist."""
+        names = {_relation_name(self._families[r]) for r in dirty if r in self._families}
+        ask = set(parents)
+        for child, of in self._parents.items():
+            if any(n and n in of.split(", ") for n in names):
+                ask.add(child)
+        ask |= {r for r, bits in dirty.items() if r[0] == "r" and bits == -1}
+        types = [oid for tag, oid in dirty if tag == "T"]
+        if ask or types:
+            params = {"tables": [oid for _, oid in ask], "types": types}
+            rows = self.conn.execute(self._relatives, params, prepare=True).fetchall()
+            found = {("r", int(o)): int(b) for o, b in rows}
+            dirty = {r: b for r, b in dirty.items() if r not in ask} | found
+            return dirty, ask - found.keys()
+        return dirty, set()
 
     def _read(self, roots: dict[Root, int] | None) -> dict[Root, _Family]:
         """The families ``roots`` (None: all; the values are their kinds' bits) as they are
         now; empty ones are left out."""
         wanted: dict[str, list[int]] = {}
         bits: dict[str, int] = {}
-        for (tag, oid), kinds in (roots or {}).items():
+        for (tag, oid), kinds in (roots or {}).items():  # kinds -1: every kind
             wanted.setdefault(tag, []).append(oid)
             bits[tag] = bits.get(tag, 0) | kinds
         # one query after the other: on a local socket psycopg's pipeline costs more than
@@ -196,6 +361,12 @@ class Reader:
             for key, schema, name in tables
         )
         return {str(key): int(n) for key, n in self.conn.execute(query).fetchall()}
+
+
+def _relation_name(family: _Family) -> str | None:
+    item = family.idents.get("r")
+    match = _RELATION_RE.fullmatch(item.key) if item is not None else None
+    return match.group(1) if match else None
 
 
 def _rows(cur: Cursor[TupleRow]) -> Iterator[tuple[int, _Row]]:

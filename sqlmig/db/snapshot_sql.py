@@ -18,7 +18,12 @@ from dataclasses import dataclass
 from typing import Final
 
 FIRST_USER_OID: Final = 16384
-_USER_NSP: Final = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
+# sqlmig test's own schema in the scratch database (its DDL log) is not the user's
+WATCH_SCHEMA: Final = "sqlmig_roundtrip"
+USER_NSP: Final = (
+    f"n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', '{WATCH_SCHEMA}')"
+)
+_USER_NSP: Final = USER_NSP
 _REL_KINDS: Final = "('r', 'p', 'v', 'm', 'f')"
 _REL_KIND: Final = (
     "CASE {c}.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'"
@@ -413,7 +418,8 @@ SELECT 0, NULL, 'event trigger ' || quote_ident(e.evtname), NULL, '',
     e.evtevent AS event, e.evtfoid::regprocedure::text AS function,
     array_to_string(e.evttags, ', ') AS tags, {_STATE.format(col="e.evtenabled")} AS state,
     obj_description(e.oid, 'pg_event_trigger') AS comment
-FROM pg_event_trigger e WHERE {_not_member("pg_event_trigger", "e.oid")}""",
+FROM pg_event_trigger e WHERE {_not_member("pg_event_trigger", "e.oid")}
+    AND e.evtname NOT LIKE '{WATCH_SCHEMA}\\_%'""",
     f"""
 SELECT 0, NULL, 'default privileges of ' || quote_ident(pg_get_userbyid(d.defaclrole))
         || coalesce(' in schema ' || quote_ident(n.nspname), '') || ' on '
@@ -619,15 +625,20 @@ _PARTS: Final = (
     _Part("'G'", "0", "o.xmin", f"pg_collation o WHERE o.oid >= {_USER}"),
     _Part("'G'", "0", "e.xmin", "pg_event_trigger e"),
     _Part("'G'", "0", "a.xmin", "pg_default_acl a"),
-    _Part(
-        "'G'",
-        "0",
-        "d.xmin",
-        "pg_description d WHERE (d.classoid, d.objoid) IN ("
-        "SELECT 'pg_namespace'::regclass, oid FROM pg_namespace"
-        " UNION ALL SELECT 'pg_extension'::regclass, oid FROM pg_extension"
-        " UNION ALL SELECT 'pg_event_trigger'::regclass, oid FROM pg_event_trigger"
-        f" UNION ALL SELECT 'pg_collation'::regclass, oid FROM pg_collation WHERE oid >= {_USER})",
+    *(
+        _Part(
+            "'G'",
+            "0",
+            "d.xmin",
+            f"{catalog} o JOIN pg_description d ON d.objoid = o.oid"
+            f" AND d.classoid = '{catalog}'::regclass{where}",
+        )
+        for catalog, where in (
+            ("pg_namespace", ""),
+            ("pg_extension", ""),
+            ("pg_event_trigger", ""),
+            ("pg_collation", f" WHERE o.oid >= {_USER}"),
+        )
     ),
     # family R: roles belong to the server; any change to them rereads everything
     _Part("'R'", "0", _ONE, "(VALUES (0)) v(x)", own=True),
@@ -640,9 +651,10 @@ def _since(xmin: str, base: int) -> str:
     return f"CASE WHEN age({xmin}) = 2147483647 THEN 0 ELSE age('{base}'::xid) - age({xmin}) END"
 
 
-def tokens(base: int) -> str:
+def tokens(base: int, *, small: bool = False) -> str:
     """Each family's token (how many rows, and the sum of their xmin counted from ``base``)
-    and the bits of the kinds with rows in it.
+    and the bits of the kinds with rows in it; ``small``: families G and R only, a few rows
+    whatever the size of the schema.
 
     Any change adds rows with a new transaction ID, newer than every xmin it replaces or
     deletes: the count changes, or else the sum grows. ``age(base) - age(xmin)`` is
@@ -651,6 +663,8 @@ def tokens(base: int) -> str:
     """
     selects = []
     for p in _PARTS:
+        if small and p.tag not in ("'G'", "'R'"):
+            continue
         value = p.xmin if p.xmin in (_FLAGS, _ONE, _ROLE) else _since(p.xmin, base)
         selects.append(
             f"SELECT {p.tag} AS tag, {p.root} AS root, {value} AS x, {p.kinds} AS kinds,"
@@ -661,3 +675,123 @@ def tokens(base: int) -> str:
         "SELECT tag, root, count(*)::text || '/' || sum(x)::text, bit_or(kinds)"
         f" FROM ({parts}) s GROUP BY tag, root HAVING bool_or(own)"
     )
+
+
+# -- the DDL log: what sqlmig test's event triggers saw --------------------------------------
+
+# Event triggers (superuser only) record each DDL command's object and each dropped object,
+# so a snapshot after an ordinary migration rereads just those families, whatever the size of
+# the schema. Names given quoted, like the snapshot's keys.
+WATCH: Final = f"""
+CREATE SCHEMA {WATCH_SCHEMA};
+CREATE TABLE {WATCH_SCHEMA}.ddl_log (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    dropped boolean NOT NULL, classid oid, objid oid, command_tag text, object_type text,
+    address text[]);
+CREATE FUNCTION {WATCH_SCHEMA}.log_commands() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+    INSERT INTO {WATCH_SCHEMA}.ddl_log (dropped, classid, objid, command_tag, object_type)
+    SELECT false, classid, objid, command_tag, object_type FROM pg_event_trigger_ddl_commands();
+END $$;
+CREATE FUNCTION {WATCH_SCHEMA}.log_drops() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+    INSERT INTO {WATCH_SCHEMA}.ddl_log (dropped, classid, objid, object_type, address)
+    SELECT true, classid, objid, object_type,
+        ARRAY(SELECT quote_ident(a) FROM unnest(address_names) a)
+    FROM pg_event_trigger_dropped_objects();
+END $$;
+CREATE EVENT TRIGGER {WATCH_SCHEMA}_commands ON ddl_command_end
+    EXECUTE FUNCTION {WATCH_SCHEMA}.log_commands();
+CREATE EVENT TRIGGER {WATCH_SCHEMA}_drops ON sql_drop EXECUTE FUNCTION {WATCH_SCHEMA}.log_drops();
+-- ALWAYS: a migration that sets session_replication_role = replica is still seen
+ALTER EVENT TRIGGER {WATCH_SCHEMA}_commands ENABLE ALWAYS;
+ALTER EVENT TRIGGER {WATCH_SCHEMA}_drops ENABLE ALWAYS;
+"""
+
+# The log entries after %(seen)s, with the family of each object that still exists (tag NULL:
+# an object no snapshot kind shows, or one that is gone), for a table the bits of its kinds and
+# whether it has partitions or children. Reading (not emptying) the log keeps it a read.
+_MAPPED: Final = f"""
+SELECT l.id, l.dropped, l.objid, l.command_tag, l.object_type, l.address,
+    coalesce(
+        CASE WHEN c.relkind IN ('S') THEN 'S' WHEN c.relkind = 'c' THEN 'T'
+            WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f', 'i', 'I') THEN 'r' END,
+        CASE WHEN p.oid IS NOT NULL THEN 'f' END,
+        CASE WHEN t.oid IS NOT NULL THEN 'T' END,
+        CASE WHEN k.oid IS NOT NULL THEN CASE WHEN k.conrelid <> 0 THEN 'r' ELSE 'T' END END,
+        CASE WHEN coalesce(g.tgrelid, w.ev_class, o.polrelid, x.stxrelid) IS NOT NULL
+            THEN 'r' END,
+        CASE WHEN l.classid IN ('pg_namespace'::regclass, 'pg_extension'::regclass,
+            'pg_collation'::regclass, 'pg_event_trigger'::regclass, 'pg_default_acl'::regclass)
+            OR l.command_tag = 'ALTER DEFAULT PRIVILEGES' THEN 'G' END) AS tag,
+    coalesce(
+        CASE WHEN c.relkind IN ('i', 'I') THEN i.indrelid WHEN c.relkind = 'c' THEN c.reltype
+            ELSE c.oid END,
+        p.oid, t.oid, CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END,
+        g.tgrelid, w.ev_class, o.polrelid, x.stxrelid, 0) AS root
+FROM {WATCH_SCHEMA}.ddl_log l
+LEFT JOIN pg_class c ON l.classid = 'pg_class'::regclass AND c.oid = l.objid
+LEFT JOIN pg_index i ON i.indexrelid = c.oid
+LEFT JOIN pg_proc p ON l.classid = 'pg_proc'::regclass AND p.oid = l.objid
+LEFT JOIN pg_type t ON l.classid = 'pg_type'::regclass AND t.oid = l.objid
+    AND (t.typtype IN ('e', 'r', 'd')
+         OR EXISTS (SELECT FROM pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind = 'c'))
+LEFT JOIN pg_constraint k ON l.classid = 'pg_constraint'::regclass AND k.oid = l.objid
+LEFT JOIN pg_trigger g ON l.classid = 'pg_trigger'::regclass AND g.oid = l.objid
+LEFT JOIN pg_rewrite w ON l.classid = 'pg_rewrite'::regclass AND w.oid = l.objid
+LEFT JOIN pg_policy o ON l.classid = 'pg_policy'::regclass AND o.oid = l.objid
+LEFT JOIN pg_statistic_ext x ON l.classid = 'pg_statistic_ext'::regclass AND x.oid = l.objid
+WHERE l.id > %(seen)s
+"""
+
+
+def _has(catalog: str, column: str, kind: str, table: str) -> str:
+    return (
+        f"CASE WHEN EXISTS (SELECT FROM {catalog} x WHERE x.{column} = {table}.oid)"
+        f" THEN {BITS[kind]} ELSE 0 END"
+    )
+
+
+def _table_bits(table: str) -> str:
+    """SQL for the bits of the kinds with rows in the family of relation ``table``."""
+    return " | ".join(
+        [
+            str(BITS["relations"] | BITS["columns"]),
+            _has("pg_constraint", "conrelid", "table constraints", table),
+            _has("pg_index", "indrelid", "indexes", table),
+            _has("pg_trigger", "tgrelid", "triggers", table),
+            _has("pg_rewrite", "ev_class", "rules", table),
+            _has("pg_policy", "polrelid", "policies", table),
+            _has("pg_statistic_ext", "stxrelid", "statistics", table),
+        ]
+    )
+
+
+DRAIN: Final = f"""
+SELECT m.*, CASE WHEN r.oid IS NOT NULL THEN {_table_bits("r")} ELSE -1 END AS bits,
+    coalesce(r.relhassubclass, false) AS parent
+FROM ({_MAPPED}) m LEFT JOIN pg_class r ON m.tag = 'r' AND r.oid = m.root
+"""
+
+
+# Changing a table changes its partitions and children (columns, indexes, constraints are
+# inherited) and the tables typed after a composite type. Each with the bits of the kinds that
+# have rows in it, so reading it runs only those kinds' queries.
+def relatives() -> str:
+    bits = _table_bits("c")
+    return f"""
+WITH RECURSIVE down(oid) AS (
+    SELECT unnest(%(tables)s::oid[])
+    UNION SELECT h.inhrelid FROM pg_inherits h JOIN down ON h.inhparent = down.oid)
+SELECT c.oid, {bits} FROM pg_class c
+WHERE c.oid IN (SELECT oid FROM down) OR c.reloftype = ANY (%(types)s::oid[])
+"""
+
+
+SEEN: Final = f"SELECT coalesce(max(id), 0) FROM {WATCH_SCHEMA}.ddl_log"
+WATCHERS: Final = (
+    f"SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE '{WATCH_SCHEMA}\\_%'"
+    " AND evtenabled = 'A'"
+)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from tests.helpers import pair, query
 from tests.roundtrip.conftest import RoundTrip, report
@@ -191,3 +193,31 @@ def test_the_admin_password_is_never_shown(roundtrip: RoundTrip, pg_admin_dsn: s
     assert result.code == 3, result.text
     assert "s3cret-pw" not in result.text
     assert "someone:***@127.0.0.1:1" in result.err
+
+
+def test_a_createdb_role_is_enough_and_gets_the_same_findings(
+    roundtrip: RoundTrip, pg_admin_dsn: str
+) -> None:
+    # not a superuser: no event triggers, so every snapshot scans the catalog for changes
+    role, password = f"sqlmig_rt_creator_{os.getpid()}", "rt-creator-pw"
+    query(pg_admin_dsn, f"CREATE ROLE {role} LOGIN CREATEDB PASSWORD '{password}'")
+    try:
+        admin = make_conninfo(pg_admin_dsn, user=role, password=password)
+        files = {
+            **GOOD,
+            **pair(
+                4,
+                "forgets_default",
+                "ALTER TABLE accounts ALTER note SET DEFAULT 'n';",
+                "SELECT 1;",
+            ),
+        }
+        result = roundtrip(files, "--admin-dsn", admin, "--format", "json")
+    finally:
+        query(pg_admin_dsn, f"DROP ROLE {role}")
+    assert result.code == 1, result.text
+    assert report(result, 4)["differences"] == [
+        "after down of 004_forgets_default: default of column public.accounts.note is 'n'::text,"
+        " expected none"
+    ]
+    assert password not in result.text

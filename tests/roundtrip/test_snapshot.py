@@ -429,7 +429,6 @@ CASES = [
 @pytest.fixture
 def conn(db_dsn: str) -> Iterator[Conn]:
     with connect(db_dsn) as c:
-        HISTORY.ensure(c)
         yield c
 
 
@@ -451,21 +450,27 @@ def fresh(db_dsn: str) -> Snapshot:
 def test_a_change_to_each_object_kind_is_a_difference(
     conn: Conn, db_dsn: str, grantee: str, case: Case
 ) -> None:
-    r = reader(db_dsn)
+    # two readers: one scans the catalog for changes, one asks its event triggers' DDL log
+    scanned, logged = reader(db_dsn), reader(db_dsn)
     try:
+        assert logged.watch()
         if case.setup:
             conn.execute(case.setup.format(role=grantee).encode())
-        before = r.snapshot()
+        before = scanned.snapshot(), logged.snapshot(logged=True)
         conn.execute(case.change.format(role=grantee).encode())
-        after = r.snapshot()
-        assert after == r.snapshot(full=True)
+        after = scanned.snapshot(), logged.snapshot(logged=True)
+        full = scanned.snapshot(full=True)
     finally:
-        r.conn.close()
+        scanned.conn.close()
+        logged.conn.close()
+    assert after[0] == full
+    assert after[1] == full
     key = case.key.format(role=grantee)
-    found = {(d.item.key, d.attr) for d in compare(before, after)}
-    assert (key, case.attr) in found, sorted(found)
-    if case.attr is not None:
-        assert key in before.items and key in after.items
+    for b, a in zip(before, after, strict=True):
+        found = {(d.item.key, d.attr) for d in compare(b, a)}
+        assert (key, case.attr) in found, sorted(found)
+        if case.attr is not None:
+            assert key in b.items and key in a.items
 
 
 def test_an_invalid_index_is_seen_as_invalid(conn: Conn, db_dsn: str) -> None:
@@ -477,6 +482,7 @@ def test_an_invalid_index_is_seen_as_invalid(conn: Conn, db_dsn: str) -> None:
 
 
 def test_what_is_not_schema_is_no_difference(conn: Conn, db_dsn: str, grantee: str) -> None:
+    HISTORY.ensure(conn)
     conn.execute(
         "CREATE TABLE t (id serial PRIMARY KEY, name text); CREATE EXTENSION pg_trgm;"
         " INSERT INTO t (name) VALUES ('a');"
@@ -515,5 +521,31 @@ def test_an_unchanged_database_reads_no_family_again(conn: Conn, db_dsn: str) ->
         r._read = lambda roots: read.append(roots) or original(roots)  # type: ignore[method-assign,func-returns-value]
         assert r.snapshot() == first
         assert read == []
+    finally:
+        r.conn.close()
+
+
+def test_the_ddl_log_and_its_triggers_are_not_part_of_the_schema(conn: Conn, db_dsn: str) -> None:
+    r = reader(db_dsn)
+    try:
+        before = r.snapshot()
+        assert r.watch()
+        conn.execute("CREATE TABLE t (id int)")
+        after = r.snapshot(logged=True)
+    finally:
+        r.conn.close()
+    assert {d.item.key for d in compare(before, after)} == {"table public.t"}
+    assert not any("sqlmig_roundtrip" in key for key in after.items)
+
+
+def test_a_migration_that_drops_the_log_falls_back_to_a_scan(conn: Conn, db_dsn: str) -> None:
+    r = reader(db_dsn)
+    try:
+        assert r.watch()
+        r.snapshot()
+        conn.execute("DROP EVENT TRIGGER sqlmig_roundtrip_commands; CREATE TABLE t (id int)")
+        after = r.snapshot(logged=True)
+        assert "table public.t" in after.items
+        assert not r.watching
     finally:
         r.conn.close()
