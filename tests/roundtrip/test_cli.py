@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from tests.helpers import pair, query
+from tests.helpers import make_project, pair, query, spawn
 from tests.roundtrip.conftest import RoundTrip, report
 
 GOOD = {
@@ -221,3 +224,31 @@ def test_a_createdb_role_is_enough_and_gets_the_same_findings(
         " expected none"
     ]
     assert password not in result.text
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_run_drops_its_scratch_database(
+    tmp_path: Path, pg_admin_dsn: str, sig: signal.Signals
+) -> None:
+    files = {**GOOD, **pair(4, "slow", "SELECT pg_sleep(30);", "SELECT 1;")}
+    project = make_project(tmp_path, None, files)
+    before = scratch_databases(pg_admin_dsn)
+    proc = spawn(project, "test", "--admin-dsn", pg_admin_dsn)
+    try:
+        deadline = time.monotonic() + 20
+        while not [
+            name
+            for name in set(scratch_databases(pg_admin_dsn)) - set(before)
+            if name.startswith(f"sqlmig_test_{proc.pid}_")
+        ]:
+            assert time.monotonic() < deadline, "the scratch database never appeared"
+            time.sleep(0.02)
+        time.sleep(0.3)  # into the slow migration
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out + err
+    assert "interrupted" in err
+    assert scratch_databases(pg_admin_dsn) == before
