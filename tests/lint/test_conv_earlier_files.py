@@ -40,6 +40,11 @@ def test_an_index_from_an_earlier_migration_covers_a_foreign_key(tmp_path: Path)
             "ALTER TABLE orders ADD CONSTRAINT orders_coupon_fkey\n"
             "    FOREIGN KEY (coupon_id) REFERENCES coupons (id) NOT VALID;\n"
         ),
+        "005_rename.up.sql": "ALTER TABLE IF EXISTS orders RENAME TO purchases;\n",
+        "006_fk.up.sql": (
+            "ALTER TABLE purchases ADD CONSTRAINT purchases_customer_fkey\n"
+            "    FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;\n"
+        ),
     }
     found = lint_folder(tmp_path, files, "CONV001")
     assert found == {
@@ -47,6 +52,8 @@ def test_an_index_from_an_earlier_migration_covers_a_foreign_key(tmp_path: Path)
         "002_fk.up.sql": [],
         "003_drop.up.sql": [],
         "004_fk.up.sql": ["2:5"],
+        "005_rename.up.sql": [],
+        "006_fk.up.sql": [],
     }
 
 

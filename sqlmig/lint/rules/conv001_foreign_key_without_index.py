@@ -105,7 +105,48 @@ class _Keys:
         )
 
 
-_SCANNED: WeakKeyDictionary[FileContext, _Keys] = WeakKeyDictionary()
+class _History:
+    """The indexes the up files of a folder create and drop, by position (oldest first),
+    scanned once per run however many files ask: a question is then about one table."""
+
+    def __init__(self) -> None:
+        self.files = 0
+        self.keys: dict[str, list[tuple[int, str, Columns]]] = {}  # table: (file, name, cols)
+        self.drops: dict[str, list[int]] = {}  # index or constraint name: files
+        self.table_drops: dict[str, list[int]] = {}
+        self.renames: list[tuple[int, str, str]] = []  # (file, old, new)
+
+    def extend(self, earlier: list[FileContext]) -> None:
+        for at in range(self.files, len(earlier)):
+            keys = _scan(earlier[at])
+            for table, entries in keys.by_table.items():
+                self.keys.setdefault(table, []).extend((at, n, cols) for n, cols in entries)
+            for name in keys.dropped:
+                self.drops.setdefault(name, []).append(at)
+            for name in keys.dropped_tables:
+                self.table_drops.setdefault(name, []).append(at)
+            self.renames += [(at, old, new) for old, new in keys.renamed]
+        self.files = max(self.files, len(earlier))
+
+    def covers(self, fk: _Fk, before: int, dropped_since: set[str]) -> bool:
+        """Whether an index made by files ``0..before-1`` still covers the key: not dropped
+        by a later one of them, nor by the file itself (``dropped_since``)."""
+        tables = {fk.table.name}
+        for at, old, new in reversed(self.renames):
+            if at < before and new in tables:
+                tables.add(old)
+        for table in tables:
+            gone = self.table_drops.get(table, ())
+            for at, name, key in self.keys.get(table, ()):
+                if at >= before or name in dropped_since or not leads(key, fk.columns):
+                    continue
+                later = (*self.drops.get(name, ()), *gone)
+                if not any(at < d < before for d in later):
+                    return True
+        return False
+
+
+_HISTORIES: WeakKeyDictionary[FileContext, _History] = WeakKeyDictionary()  # by first file
 
 
 class ForeignKeyWithoutIndex(Rule):
@@ -117,9 +158,12 @@ class ForeignKeyWithoutIndex(Rule):
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
         keys = _scan(ctx)
+        history: tuple[_History, int] | None = None
         for fk in keys.fks:
-            tables = {fk.table.name}
-            if keys.covers(tables, fk.columns, set()) or _earlier(ctx, fk, keys.dropped):
+            if keys.covers({fk.table.name}, fk.columns, set()):
+                continue
+            history = history or _history(ctx)
+            if history[0].covers(fk, history[1], keys.dropped):
                 continue
             cols = ", ".join(fk.columns)
             index = f"{fk.table.name}_{'_'.join(fk.columns)}_idx"
@@ -140,21 +184,16 @@ def leads(key: Columns, columns: tuple[str, ...]) -> bool:
     return len(head) == len(columns) and None not in head and set(head) == set(columns)
 
 
-def _earlier(ctx: FileContext, fk: _Fk, dropped_since: set[str]) -> bool:
-    """Whether an earlier migration left an index that covers the key (newest first)."""
-    tables = {fk.table.name}
-    dropped = set(dropped_since)
-    for earlier in reversed(ctx.earlier_files()):
-        keys = _SCANNED.get(earlier)
-        if keys is None:
-            keys = _SCANNED[earlier] = _scan(earlier)
-        if keys.covers(tables, fk.columns, dropped):
-            return True
-        dropped |= keys.dropped
-        tables |= {old for old, new in keys.renamed if new in tables}
-        if tables & keys.dropped_tables and not any(t in keys.by_table for t in tables):
-            return False
-    return False
+def _history(ctx: FileContext) -> tuple[_History, int]:
+    """The folder's history (shared by its files) and how many files precede this one."""
+    earlier = ctx.earlier_files()
+    if not earlier:
+        return _History(), 0
+    history = _HISTORIES.get(earlier[0])
+    if history is None:
+        history = _HISTORIES[earlier[0]] = _History()
+    history.extend(earlier)
+    return history, len(earlier)
 
 
 def _scan(ctx: FileContext) -> _Keys:
