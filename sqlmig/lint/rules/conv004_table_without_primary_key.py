@@ -6,7 +6,8 @@ A `CREATE TABLE` (also `UNLOGGED`, `... AS SELECT`, inside a DO block) that decl
 `PRIMARY KEY`, neither on a column nor as a table constraint, when no later statement of the
 same file adds one (`ALTER TABLE [ONLY] t ADD [CONSTRAINT c] PRIMARY KEY ...`, as pg_dump
 writes it, or `ADD COLUMN id ... PRIMARY KEY`). Not reported: temporary tables, foreign
-tables (they cannot have one), partitions (`PARTITION OF parent` inherits the parent's key),
+tables (they cannot have one), partitions (`PARTITION OF parent`, or a table the file then
+`ATTACH`es as a partition: it takes the parent's key),
 `(LIKE other INCLUDING ALL | INDEXES)` (copies the other table's key), and a table the same
 file drops again (a staging table).
 
@@ -113,7 +114,13 @@ def _take(pending: Pending, name: ObjectName) -> list[tuple[Stmt, Table, ObjectN
 
 def _altered(stmt: Stmt, pending: Pending) -> None:
     alter = stmt.alter_table()
-    if alter is None or alter.name.name not in pending:
+    if alter is None:
+        return
+    for action in alter.actions:  # a partition takes its parent's key
+        attached = action.name_from(action.start + 2) if action.starts_with("ATTACH") else None
+        if attached is not None and action.kw(action.start + 1) == "PARTITION":
+            _take(pending, attached)
+    if alter.name.name not in pending:
         return
     if any(_adds_key(action) for action in alter.actions):
         _take(pending, alter.name)
