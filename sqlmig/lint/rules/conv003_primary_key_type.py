@@ -239,6 +239,8 @@ def _function_default(span: Span, before: str) -> bool:
         return False
     i = at + (2 if before else 1)
     stmt = span.stmt
+    while stmt.kw(i) == "(":  # DEFAULT (nextval('s'))
+        i += 1
     return stmt.kind(i) == "ident" and (
         stmt.kw(i + 1) == "(" or (stmt.kw(i + 1) == "." and stmt.kw(i + 3) == "(")
     )
