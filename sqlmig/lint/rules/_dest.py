@@ -1,8 +1,11 @@
-"""Helpers shared by the DEST rules (not a rule: the registry loads ``<id>_<slug>`` modules only).
+"""Helpers shared by the DEST and COMPAT rules (not a rule: the registry loads ``<id>_<slug>``
+modules only).
 
-A column is new in a file when an earlier statement of the file adds it (``ADD COLUMN``) or
-renames another column to it: no deployed code knows it, so dropping or renaming it again
-breaks nothing (the helper column of a backfill, the ``new_x`` of a column swap).
+A column is new in a file when an earlier statement of the file adds it (``ADD COLUMN``): no
+deployed code knows it and it holds only what the migration put there, so dropping, renaming
+or relaxing it breaks nothing (the helper column of a backfill, the ``new_x`` of a column
+swap). A column renamed to earlier in the file is unknown to deployed code too, but it holds
+the old column's data: it counts as new for renames, not for drops.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ class NewColumns:
     """The columns each table gets in this file (added, or renamed to), with where."""
 
     def __init__(self, ctx: FileContext) -> None:
-        self._made: dict[str, list[tuple[int, ObjectName, ObjectName]]] = {}
+        self._made: dict[str, list[tuple[int, ObjectName, bool]]] = {}
         for stmt in ctx.starting_with("ALTER"):
             kws = stmt.kws
             alter = stmt.alter_table() if "ADD" in kws or "RENAME" in kws else None
@@ -61,9 +64,13 @@ class NewColumns:
                 renamed = renamed_column(action)
                 column = renamed[1] if renamed is not None else added_column(action)
                 if column is not None:
-                    entry = (stmt.index, alter.name, column)
+                    entry = (stmt.index, alter.name, renamed is not None)
                     self._made.setdefault(column.name, []).append(entry)
 
-    def before(self, stmt: Stmt, table: ObjectName, column: ObjectName) -> bool:
-        """Whether a statement before ``stmt`` added ``column`` to ``table``."""
-        return any(i < stmt.index and t.same(table) for i, t, _ in self._made.get(column.name, ()))
+    def before(
+        self, stmt: Stmt, table: ObjectName, column: ObjectName, *, renamed: bool = False
+    ) -> bool:
+        """Whether a statement before ``stmt`` added ``column`` to ``table`` (or, with
+        ``renamed``, renamed a column to it)."""
+        made = self._made.get(column.name, ())
+        return any(i < stmt.index and t.same(table) and (renamed or not r) for i, t, r in made)

@@ -4,8 +4,8 @@
 
 `ALTER TABLE ... ALTER [COLUMN] col DROP NOT NULL` (any action of a multi-action `ALTER TABLE`,
 also inside DO blocks) and `ALTER DOMAIN ... DROP NOT NULL`. Not reported: a table or domain
-created earlier in the same file (nothing reads it yet), and down files, where restoring the
-previous nullability is the point.
+created earlier in the same file and a column added earlier in it (nothing reads them yet),
+and down files, where restoring the previous nullability is the point.
 
 ## Why it hurts
 
@@ -41,8 +41,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sqlmig.lint.context import FileContext
-from sqlmig.lint.model import Stmt
+from sqlmig.lint.model import ObjectName, Span, Stmt
 from sqlmig.lint.rule import Finding, Rule
+from sqlmig.lint.rules._dest import NewColumns
 
 
 class DropNotNull(Rule):
@@ -56,31 +57,24 @@ class DropNotNull(Rule):
     )
     starts = ("ALTER",)
 
-    def check_statement(self, stmt: Stmt, ctx: FileContext) -> Iterator[Finding]:
-        if "NULL" not in stmt.kws:
-            return
-        domain = stmt.name_after("ALTER DOMAIN")
-        if domain is not None:
-            drop = stmt.find("DROP", "NOT", "NULL", start=domain.end)
-            if drop is not None and not ctx.created_before(stmt, "type", domain):
-                yield self.finding(
-                    ctx,
-                    stmt,
-                    f"DROP NOT NULL on domain {domain}: every column of this type may now "
-                    "hold NULL, which readers written for the NOT NULL domain do not expect",
-                    at=domain.start,
-                )
-            return
-        alter = stmt.alter_table()
-        if alter is None or ctx.created_before(stmt, "table", alter.name):
-            return
-        for action in alter.actions:
-            i = action.start + 1
-            i += 1 if action.kw(i) == "COLUMN" else 0
-            column = action.name_at(i)
-            if action.kw(action.start) != "ALTER" or column is None:
+    def check(self, ctx: FileContext) -> Iterator[Finding]:
+        new_columns: NewColumns | None = None
+        for stmt in ctx.starting_with(*self.starts):
+            if "NULL" not in stmt.kws:
                 continue
-            if action.starts_with("DROP", "NOT", "NULL", at=column.end):
+            if stmt.starts_with("ALTER", "DOMAIN"):
+                yield from self._domain(stmt, ctx)
+                continue
+            alter = stmt.alter_table()
+            if alter is None or ctx.created_before(stmt, "table", alter.name):
+                continue
+            for action in alter.actions:
+                column = _relaxed_column(action)
+                if column is None:
+                    continue
+                new_columns = new_columns or NewColumns(ctx)
+                if new_columns.before(stmt, alter.name, column):
+                    continue
                 yield self.finding(
                     ctx,
                     stmt,
@@ -88,3 +82,26 @@ class DropNotNull(Rule):
                     "column was NOT NULL may not handle NULL",
                     at=column.start,
                 )
+
+    def _domain(self, stmt: Stmt, ctx: FileContext) -> Iterator[Finding]:
+        domain = stmt.name_after("ALTER DOMAIN")
+        if domain is None or ctx.created_before(stmt, "type", domain):
+            return
+        if stmt.starts_with("DROP", "NOT", "NULL", at=domain.end):
+            yield self.finding(
+                ctx,
+                stmt,
+                f"DROP NOT NULL on domain {domain}: every column of this type may now hold "
+                "NULL, which readers written for the NOT NULL domain do not expect",
+                at=domain.start,
+            )
+
+
+def _relaxed_column(action: Span) -> ObjectName | None:
+    """The column of an ``ALTER [COLUMN] col DROP NOT NULL`` action."""
+    i = action.start + 1
+    i += 1 if action.kw(i) == "COLUMN" else 0
+    column = action.name_at(i)
+    if action.kw(action.start) != "ALTER" or column is None:
+        return None
+    return column if action.starts_with("DROP", "NOT", "NULL", at=column.end) else None

@@ -5,9 +5,10 @@
 `ALTER TABLE [IF EXISTS] [ONLY] t DROP [COLUMN] [IF EXISTS] col [CASCADE]`, in any action of
 a multi-action `ALTER TABLE` and inside DO blocks (a DO that checks `information_schema.columns`
 first still drops it). `DROP CONSTRAINT` is not a column. Not reported: a table created
-earlier in the same file, a column an earlier statement of the file added or renamed to (a
-helper column of a backfill: no deployed code knows it), and down files, whose job is to drop
-what the up file added.
+earlier in the same file, a column an earlier statement of the file added (a helper column of
+a backfill: no deployed code knows it, and it holds nothing but what the migration wrote), and
+down files, whose job is to drop what the up file added. A column renamed earlier in the file
+still holds the old column's data: its drop is reported.
 
 ## Why it hurts
 

@@ -7,7 +7,7 @@ view, materialized view or foreign table, including inside DO blocks: the usual 
 the old column is still there" block checks `information_schema.columns` and renames all the
 same. Not reported: a relation created earlier in the same file, a column an earlier
 statement of the file added or renamed to (`new_x` in a column swap: no deployed code knows
-it), and down files, which rename back.
+that name), and down files, which rename back.
 
 ## Why it hurts
 
@@ -75,7 +75,7 @@ class RenameColumn(Rule):
                 continue
             old, new = renamed
             new_columns = new_columns or NewColumns(ctx)
-            if new_columns.before(stmt, relation, old):
+            if new_columns.before(stmt, relation, old, renamed=True):
                 continue
             yield self.finding(
                 ctx,
