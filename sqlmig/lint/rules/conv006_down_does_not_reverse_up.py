@@ -69,7 +69,7 @@ from typing import Final
 
 from sqlmig.errors import MigrationFileError
 from sqlmig.lint.context import FileContext
-from sqlmig.lint.model import ObjectName, Span, Stmt
+from sqlmig.lint.model import RESERVED, ObjectName, Span, Stmt
 from sqlmig.lint.rule import Finding, Rule
 from sqlmig.lint.rules._conv import (
     Constraint,
@@ -93,6 +93,15 @@ _SUFFIX: Final = {
     "EXCLUDE": "excl",
     "NOT": "not_null",
 }
+_OPERATOR_WORDS: Final = RESERVED | {
+    "IS",
+    "LIKE",
+    "ILIKE",
+    "BETWEEN",
+    "SIMILAR",
+    "ISNULL",
+    "NOTNULL",
+}
 _DROPPED: Final = {"TABLE": "table", "INDEX": "index", "TYPE": "type", "DOMAIN": "type"}
 
 
@@ -110,7 +119,7 @@ class _Made:
     old: str = ""
     columns: frozenset[str] = frozenset()
     target: ObjectName | None = None
-    defaults: tuple[str, ...] = ()  # names PostgreSQL may have given an unnamed object
+    defaults: tuple[str, ...] = ()  # other names PostgreSQL may give it (`%`: any text)
     keyword: str = "TABLE"  # ALTER <keyword> of a renamed relation
 
 
@@ -316,12 +325,28 @@ def _up_constraint(constraint: Constraint, table: ObjectName, state: _Up) -> Non
     if constraint.using_index is not None:  # the index becomes the constraint's
         state.forget("index", constraint.using_index, table)
     suffix = _SUFFIX[constraint.kind]
-    first = next((c for c in constraint.columns if c is not None), "")
-    defaults = (f"{table.name}_{suffix}",) + ((f"{table.name}_{first}_{suffix}",) if first else ())
-    name = constraint.name or defaults[-1]
-    made = _Made("constraint", name, table, columns=frozenset(columns), target=constraint.target)
-    made.defaults = () if constraint.name else defaults
+    keys = "_".join(c for c in constraint.columns if c is not None)
+    if constraint.kind == "CHECK":
+        keys = _first_column(constraint.span)
+    default = f"{table.name}_{keys}_{suffix}" if keys else f"{table.name}_{suffix}"
+    if constraint.kind == "PRIMARY":
+        default = f"{table.name}_pkey"
+    made = _Made("constraint", constraint.name or default, table, columns=frozenset(columns))
+    made.target = constraint.target
+    if constraint.name is None:  # a CHECK is named after the first column it reads
+        made.defaults = (f"{table.name}_%_{suffix}",) if constraint.kind == "CHECK" else ()
     state.add(made)
+
+
+def _first_column(span: Span) -> str:
+    """The first column a CHECK expression reads (what PostgreSQL names it after)."""
+    stmt = span.stmt
+    for i in range(span.start, span.end):
+        name = stmt.name(i)
+        keyword = stmt.kind(i) == "ident" and stmt.kw(i) in _OPERATOR_WORDS
+        if name is not None and not keyword and stmt.kw(i + 1) not in ("(", "."):
+            return name
+    return ""
 
 
 def _up_rename_in_table(action: Span, table: ObjectName, state: _Up) -> None:
@@ -486,11 +511,21 @@ def _covered(made: _Made, undone: _Undone) -> bool:
     if kind == "column":
         return undone.on(undone.columns, table, {made.name}) or _type_gone(made, undone)
     if kind == "constraint":
-        names = {made.name, *made.defaults}
-        return undone.on(undone.constraints, table, names) or undone.table(made.target, True)
+        dropped = undone.on(undone.constraints, table, {made.name}) or any(
+            t.same(table) and _like(n, pattern)
+            for t, n in undone.constraints
+            for pattern in made.defaults
+        )
+        return dropped or undone.table(made.target, True)
     return undone.on(undone.not_null, table, {made.name}) or undone.on(
         undone.columns, table, {made.name}
     )
+
+
+def _like(name: str, pattern: str) -> bool:
+    """``pattern`` with one ``%`` standing for any text."""
+    head, _, tail = pattern.partition("%")
+    return name.startswith(head) and name.endswith(tail) and len(name) > len(head) + len(tail)
 
 
 def _type_gone(made: _Made, undone: _Undone) -> bool:
