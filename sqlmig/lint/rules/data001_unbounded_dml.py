@@ -14,10 +14,10 @@ its size is what the migration itself just put in.
 
 The whole table is rewritten in a single transaction: every row is locked until it commits,
 so concurrent updates and deletes of any row queue behind the migration (and, through them,
-the application); PostgreSQL's MVCC writes a new version of every row, doubling the table and
-its indexes until vacuum catches up; the WAL burst lags replicas; and if the statement fails
-or is cancelled after an hour, everything is rolled back and nothing was done. It also runs on
-every environment, with data sizes nobody tried.
+the application); PostgreSQL's MVCC writes a new version of every row, so the table (and its
+indexes, unless the update is HOT) can double in size until vacuum catches up; the WAL burst
+lags replicas; and if the statement fails or is cancelled after an hour, everything is rolled
+back and nothing was done. It also runs on every environment, with data sizes nobody tried.
 
 ## Example
 

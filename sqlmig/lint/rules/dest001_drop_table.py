@@ -13,8 +13,9 @@ migration made and cleans up, and down files, whose job is to drop what the up f
 restored, which is hours of downtime and loses every write since. Until the release that
 stopped using the table is deployed everywhere, old application instances keep querying it
 and fail with `relation "..." does not exist`. The drop also takes an ACCESS EXCLUSIVE lock on
-the table and on the tables its foreign keys reference, so it queues behind any long query on
-either; `CASCADE` silently drops views and foreign keys of other tables as well.
+the table and locks the tables its foreign keys reference (their FK triggers are removed), so
+it queues behind any long query on either, and everything queues behind it; `CASCADE` silently
+drops the views and the foreign keys of other tables that depend on it as well.
 
 ## Example
 

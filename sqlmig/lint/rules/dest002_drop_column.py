@@ -15,10 +15,11 @@ still holds the old column's data: its drop is reported.
 The column's values are lost for good (only a backup restore brings them back). Application
 instances still running the previous release keep naming the column and fail with
 `column "..." does not exist`; ORMs that list every column of a model in their SELECTs and
-INSERTs fail even where the code never mentions it. The statement needs an ACCESS EXCLUSIVE
-lock, so it also queues behind every long-running query on the table and blocks everything
-that arrives after it. `CASCADE` silently drops the indexes, constraints and views that use
-the column.
+INSERTs fail even where the code never mentions it. The statement is quick (the column is only
+marked dropped, the space is reclaimed by later rewrites) but needs an ACCESS EXCLUSIVE lock,
+so it queues behind every long-running query on the table and blocks everything that arrives
+after it. Indexes and constraints on the column go with it; `CASCADE` also drops the views
+and the foreign keys of other tables that depend on it.
 
 ## Example
 

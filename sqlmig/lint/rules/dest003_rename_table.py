@@ -33,8 +33,12 @@ name for one release (a simple view over one table is updatable, so old INSERT/U
 keep working):
 
 ```sql
-ALTER TABLE customers RENAME TO accounts;
-CREATE VIEW customers AS SELECT * FROM accounts;
+DO $$ BEGIN
+    IF to_regclass('accounts') IS NULL THEN
+        ALTER TABLE customers RENAME TO accounts;
+    END IF;
+END $$;
+CREATE OR REPLACE VIEW customers AS SELECT * FROM accounts;
 -- a later migration, once no code uses the old name: DROP VIEW IF EXISTS customers;
 ```
 """

@@ -14,9 +14,10 @@ that name), and down files, which rename back.
 The rename is instant (a catalog change under a brief ACCESS EXCLUSIVE lock), but it takes
 effect at commit for every session at once, while the instances of the previous release are
 still running: their SELECTs, INSERTs, prepared statements and ORM models name the old column
-and fail with `column "old" does not exist` until the last instance is replaced. Views and
-functions with SQL text keep working (they reference columns by number), which hides the
-breakage in review.
+and fail with `column "old" does not exist` until the last instance is replaced. Views (and
+`BEGIN ATOMIC` function bodies) follow the rename, because PostgreSQL stores their column
+references by number, which hides the breakage in review; `$$`-quoted function and trigger
+bodies are plain text and fail on their next call.
 
 ## Example
 
@@ -33,7 +34,9 @@ ALTER TABLE users ADD COLUMN IF NOT EXISTS full_name text;    -- 1. add the new 
 -- 2. the code writes both columns (or a trigger copies name -> full_name)
 -- 3. backfill full_name in batches
 -- 4. the code reads full_name only
-ALTER TABLE users DROP COLUMN IF EXISTS name;                  -- 5. a later release
+-- 5. a later release:
+-- sqlmig:ignore DEST002 nothing reads or writes users.name since release 42
+ALTER TABLE users DROP COLUMN IF EXISTS name;
 ```
 """
 

@@ -9,10 +9,12 @@ table (temporary ones included) that the migration itself created and filled, an
 ## Why it hurts
 
 `TRUNCATE` empties the table at once and, unlike `DELETE`, takes an ACCESS EXCLUSIVE lock:
-every reader of the table queues behind it (and behind any long query already running on it).
-Committed, the rows are gone; only a backup brings them back. `CASCADE` also truncates every
-table with a foreign key to it, recursively, without naming them, so one statement can empty
-half the schema; `RESTART IDENTITY` resets the sequences, and ids get reused.
+every reader of the table queues behind it (and it queues behind any long query already
+running on it). It is not MVCC-safe: a transaction whose snapshot predates it sees the table
+empty. Committed, the rows are gone; only a backup brings them back. `CASCADE` also truncates
+every table with a foreign key to it, recursively, without naming them, so one statement can
+empty half the schema; `RESTART IDENTITY` resets the sequences, so ids that other systems
+still hold are handed out again.
 
 ## Example
 
