@@ -107,7 +107,10 @@ def test_a_migration_not_on_the_ref_yet_may_be_edited(tmp_path: Path) -> None:
     _, repo = origin_and_clone(tmp_path)
     add_new(repo)
     repo.commit("add orders (not pushed)")
-    repo.write("003_create_orders.up.sql", NEW_UP + "CREATE INDEX ON orders (id);\n")
+    repo.write(
+        "003_create_orders.up.sql",
+        NEW_UP + "CREATE INDEX IF NOT EXISTS orders_id_idx ON orders (id);\n",
+    )
     result = repo.check()
     assert result.code == 0, result.text
 
