@@ -34,7 +34,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from sqlmig.db.connect import connect
+from sqlmig.db.connect import connect, scrub
 from sqlmig.db.executor import Executor, Settings
 from sqlmig.db.history import History
 from sqlmig.db.snapshot import Difference, Reader, Snapshot, compare
@@ -68,21 +68,22 @@ def run(
     admin = admin_dsn if admin_dsn is not None else _embedded(ctx)
     result = RoundTripResult(ctx.target.name, mask_dsn(admin))
     with _sigterm_interrupts(), Scratch(admin, reap=admin_dsn is None) as scratch:
-        runner = Runner(ctx, migrations, scratch)
         try:
-            n = len(migrations) - first
-            ctx.reporter.note(
-                f"testing {n} migration{'s' if n != 1 else ''} on scratch database"
-                f" {scratch.current} at {result.server}"
-            )
-            result.error = runner.run_all(first, result.reports)
+            runner = Runner(ctx, migrations, scratch)
+            try:
+                n = len(migrations) - first
+                ctx.reporter.note(
+                    f"testing {n} migration{'s' if n != 1 else ''} on scratch database"
+                    f" {scratch.current} at {result.server}"
+                )
+                result.error = runner.run_all(first, result.reports)
+            finally:
+                runner.close()
         except psycopg.Error as exc:
             raise DatabaseError(
-                f"scratch database on {result.server}: {str(exc).strip().splitlines()[0]}",
+                f"scratch database on {result.server}: {scrub(_first_line(exc), admin)}",
                 "run 'sqlmig test' again; if it keeps failing, report it with --debug output",
             ) from None
-        finally:
-            runner.close()
     result.seconds = time.monotonic() - began
     return result
 
@@ -135,9 +136,16 @@ class Scratch:
     def __enter__(self) -> Scratch:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, failing: type[BaseException] | None, *exc: object) -> None:
+        name = self.current
         try:
             self.drop()
+        except psycopg.Error as err:
+            if failing is None:  # else the error already on its way out says more
+                raise DatabaseError(
+                    f"could not drop scratch database {name} on {self.where}: {_first_line(err)}",
+                    f"drop it by hand: DROP DATABASE {name}",
+                ) from None
         finally:
             self.conn.close()
 
@@ -297,7 +305,13 @@ class Runner:
             return report, after
         down = Script.from_file(m.down, "down")
         report.differences, settled = self._down_and_up(m, up, down, before, after)
-        return report, after if settled else self.rebuild(i)
+        if settled:
+            return report, after
+        try:
+            return report, self.rebuild(i)
+        except SqlmigError as exc:  # an up that worked before fails on a fresh database
+            report.differences.append(f"rebuilding the database up to {m.label} failed")
+            raise UpFailed(report, _on_scratch(exc)) from None
 
     def _down_and_up(
         self, m: Migration, up: Script, down: Script, before: Snapshot, after: Snapshot
