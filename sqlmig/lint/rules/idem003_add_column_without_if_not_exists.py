@@ -71,7 +71,7 @@ class AddColumnWithoutIfNotExists(Rule):
                     ctx,
                     stmt,
                     f"ADD COLUMN {sql(name)} to {table} without IF NOT EXISTS fails when the "
-                    f"migration is re-run after a partial failure (column already exists)",
+                    "migration is re-run after a partial failure (column already exists)",
                     at=at,
                     hint=f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {sql(name)} ...",
                 )

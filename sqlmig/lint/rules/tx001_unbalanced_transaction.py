@@ -19,13 +19,16 @@ transaction statements of the file and are not counted.
 ## Why it hurts
 
 An unterminated `BEGIN` leaves the transaction open when the file ends: psql and most runners
-roll it back when the session closes (the migration silently did nothing, yet is recorded
+roll it back when the session closes (the migration silently did nothing, yet may be recorded
 as applied), and a pooled connection hands the open transaction, with its locks, to the next
 user. A nested `BEGIN` is ignored, so the first `COMMIT` ends the only transaction and every
 statement after it runs in autocommit, one by one, with no way to roll them back together. A
-stray `COMMIT` inside a runner's transaction (Flyway, golang-migrate, Rails, sqlmig in
-`-- sqlmig:no-transaction` files) commits the runner's work early and breaks the
-all-or-nothing guarantee the runner promised.
+stray `COMMIT` inside a runner's transaction (Flyway, golang-migrate, Rails) commits the
+runner's work early and breaks the all-or-nothing guarantee the runner promised.
+
+sqlmig owns the transaction of an ordinary file and refuses transaction statements in it when
+it runs; they are allowed in a `-- sqlmig:no-transaction` file, where this rule keeps them
+balanced.
 
 ## Example
 
