@@ -9,30 +9,64 @@ from pathlib import Path
 import psycopg
 
 from sqlmig.db.lock import deploy_lock
-from tests.helpers import history, make_project, pair, query, run_process, spawn
+from tests.helpers import history, make_project, pair, query, run_process, spawn, wait_until
 
-SLOWISH = {
+GATE = 4242  # an advisory lock the test holds: migration 001 waits on it, under the deploy lock
+GATED = {
     **pair(
         1,
         "one",
-        "CREATE TABLE IF NOT EXISTS one (id int);\nSELECT pg_sleep(0.5);\n",
+        f"SELECT pg_advisory_xact_lock({GATE});\nCREATE TABLE IF NOT EXISTS one (id int);\n",
         "DROP TABLE IF EXISTS one;\n",
     ),
     **pair(2, "two", "CREATE TABLE IF NOT EXISTS two (id int);\n", "DROP TABLE IF EXISTS two;\n"),
 }
+SLOWISH = GATED
+
+
+def _gate(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
+    conn = psycopg.connect(dsn, autocommit=True)
+    conn.execute("SET idle_session_timeout = 0")  # the test's own idle connection must live
+    conn.execute("SELECT pg_advisory_lock(%s)", [GATE])
+    return conn
+
+
+def _waiting_at_gate(dsn: str) -> bool:
+    rows = query(
+        dsn,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = %s",
+        [GATE],
+    )
+    return rows == [(1,)]
+
+
+def _sqlmig_sessions(dsn: str) -> int:
+    rows = query(
+        dsn,
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE application_name = 'sqlmig' AND datname = current_database()",
+    )
+    return int(str(rows[0][0]))
 
 
 def test_two_ups_started_together_apply_each_migration_once(tmp_path: Path, db_dsn: str) -> None:
-    project = make_project(tmp_path, db_dsn, SLOWISH)
-    procs = [spawn(project, "up"), spawn(project, "up")]
-    outputs = [p.communicate(timeout=60) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
+    project = make_project(tmp_path, db_dsn, GATED)
+    gate = _gate(db_dsn)
+    try:
+        first = spawn(project, "up")
+        wait_until(lambda: _waiting_at_gate(db_dsn))  # the first holds the deploy lock
+        second = spawn(project, "up")
+        wait_until(lambda: _sqlmig_sessions(db_dsn) == 3)  # the second is polling for it
+    finally:
+        gate.close()
+    outputs = [p.communicate(timeout=60) for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
     assert history(db_dsn) == [(1, "applied", 2), (2, "applied", 1)]
     events = query(db_dsn, "SELECT version, event FROM public.sqlmig_history_log ORDER BY id")
     assert events == [(1, "up"), (2, "up")]
-    errs = [err for _, err in outputs]
-    assert sum("nothing to do" in e for e in errs) == 1
-    assert sum("waiting up to" in e for e in errs) == 1
+    assert "applied 002_two" in outputs[0][1]
+    assert "waiting up to 60s for the deploy lock" in outputs[1][1]
+    assert "nothing to do" in outputs[1][1]
 
 
 def test_lock_wait_gives_up_and_names_the_holder(tmp_path: Path, db_dsn: str) -> None:
@@ -97,19 +131,20 @@ def test_the_deploy_lock_survives_a_short_idle_session_timeout(tmp_path: Path, d
     """A role's idle_session_timeout does not end the idle lock connection mid-deploy."""
     dbname = db_dsn.rsplit("/", 1)[1]
     query(db_dsn, f"ALTER DATABASE {dbname} SET idle_session_timeout = '500ms'")
-    files = pair(
-        1,
-        "slow",
-        "CREATE TABLE IF NOT EXISTS slow (id int);\nSELECT pg_sleep(1.5);\n",
-        "DROP TABLE IF EXISTS slow;\n",
-    )
-    project = make_project(tmp_path, db_dsn, files)
-    first = spawn(project, "up")
-    time.sleep(0.8)  # the first holds the lock, idle on its lock connection past the timeout
-    second = run_process(project, "up", "--lock-wait", "10")
+    project = make_project(tmp_path, db_dsn, GATED)
+    gate = _gate(db_dsn)
+    try:
+        first = spawn(project, "up")
+        wait_until(lambda: _waiting_at_gate(db_dsn))
+        time.sleep(1.0)  # the first's lock connection now idles past the timeout
+        second = spawn(project, "up", "--lock-wait", "30")
+        wait_until(lambda: _sqlmig_sessions(db_dsn) == 3)
+    finally:
+        gate.close()
     _, err = first.communicate(timeout=30)
+    _, err2 = second.communicate(timeout=30)
     assert first.returncode == 0, err
-    assert second.code == 0, second.err
-    assert "nothing to do" in second.err  # it waited for the first instead of running alongside
+    assert second.returncode == 0, err2
+    assert "nothing to do" in err2  # it waited for the first instead of running alongside
     events = query(db_dsn, "SELECT event FROM public.sqlmig_history_log")
-    assert events == [("up",)]
+    assert events == [("up",), ("up",)]
