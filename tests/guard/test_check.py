@@ -341,7 +341,7 @@ def test_the_first_commit_of_a_repository_has_nothing_applied(tmp_path: Path) ->
 
 def test_lint_errors_in_a_new_file_fail_the_check(tmp_path: Path) -> None:
     _, repo = origin_and_clone(tmp_path)
-    repo.write("003_create_orders.up.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);\n")
+    repo.write("003_create_orders.up.sql", "CREATE TABLE orders (id uuid PRIMARY KEY);\n")
     repo.write("003_create_orders.down.sql", NEW_DOWN)
     result = repo.check("--format", "json")
     assert result.code == 1, result.text
