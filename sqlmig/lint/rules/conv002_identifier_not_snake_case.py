@@ -17,7 +17,8 @@ upper case (`USERS` folds to `users`) but not mixed (`UserAccounts` folds to
 `useraccounts`). Not checked: extension names (`CREATE EXTENSION "uuid-ossp"` is fixed by the
 extension), row-level security policies (a label no query names: `CREATE POLICY "Owners can
 read their orders"` is the documented idiom), temporary tables (their names vanish with the
-session), enum labels and other string literals, comments, function bodies.
+session), a view's output aliases (`SELECT ... AS "orderId"`; an explicit column list is
+checked), enum labels and other string literals, comments, function bodies.
 
 ## Why it hurts
 
