@@ -91,21 +91,25 @@ class Script:
     def where(self, stmt: Statement) -> str:
         return f"{self.path}:{stmt.line}:{stmt.column}"
 
-    def check_runnable(self) -> None:
-        """Refuse explicit transaction control in a file whose transaction sqlmig owns."""
+    @cached_property
+    def _control(self) -> Statement | None:
+        """The first BEGIN, COMMIT, ... of the file, found once (checked when planned and run)."""
         from sqlmig.sql.kinds import is_transaction_control
 
-        if self.directives.no_transaction:
+        return next((s for s in self.statements if is_transaction_control(s.sql)), None)
+
+    def check_runnable(self) -> None:
+        """Refuse explicit transaction control in a file whose transaction sqlmig owns."""
+        stmt = None if self.directives.no_transaction else self._control
+        if stmt is None:
             return
-        for stmt in self.statements:
-            if is_transaction_control(stmt.sql):
-                word = stmt.sql.split(None, 1)[0].upper()
-                raise MigrationFileError(
-                    f"{self.where(stmt)}: {word} in a migration: sqlmig owns the transaction "
-                    "(the whole file runs in one transaction, or in segments when needed)",
-                    "remove it, or put '-- sqlmig:no-transaction' at the top of the file "
-                    "to run each statement in autocommit and control transactions yourself",
-                )
+        word = stmt.sql.split(None, 1)[0].upper()
+        raise MigrationFileError(
+            f"{self.where(stmt)}: {word} in a migration: sqlmig owns the transaction "
+            "(the whole file runs in one transaction, or in segments when needed)",
+            "remove it, or put '-- sqlmig:no-transaction' at the top of the file "
+            "to run each statement in autocommit and control transactions yourself",
+        )
 
 
 def position(text: str, offset: int) -> tuple[int, int]:

@@ -114,6 +114,9 @@ def is_transaction_control(sql: str) -> bool:
     PREPARE TRANSACTION (and COMMIT/ROLLBACK PREPARED); a DO block or a function with a
     ``BEGIN ATOMIC`` body is not one."""
     words = _Words(sql)
+    plain = _PLAIN_WORD.match(sql)  # as in is_transactional: most need no token
+    if (plain.group().lower() if plain else words.get(0)) not in _CONTROL_FIRST_WORDS:
+        return False
     return any(rule.matches(words) for rule in TRANSACTION_CONTROL)
 
 
@@ -306,5 +309,8 @@ _BY_FIRST_WORD: Final[dict[str, tuple[Shape, ...]]] = {
     for rule in NON_TRANSACTIONAL
     for first in _compile(rule.pattern)[0].words
 }
+_CONTROL_FIRST_WORDS: Final = frozenset(
+    word for rule in TRANSACTION_CONTROL for word in _compile(rule.pattern)[0].words
+)
 _CONCURRENT_INDEX: Final = Shape("CREATE [UNIQUE] INDEX CONCURRENTLY")
 _CONCURRENT_REINDEX: Final = Shape("REINDEX ... CONCURRENTLY")
