@@ -100,9 +100,16 @@ class Bench:
     rows: list[Row] = field(default_factory=list)
     budgets: list[Budget] = field(default_factory=list)
     commands: dict[str, str] = field(default_factory=dict)
+    loads: list[float] = field(default_factory=list)  # 1-minute load average at each note
 
     def note(self, message: str) -> None:
-        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+        load = os.getloadavg()[0]
+        self.loads.append(load)
+        print(
+            f"[{time.strftime('%H:%M:%S')}] (load {load:.1f}) {message}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     # -- tools ------------------------------------------------------------------------------
 
@@ -215,17 +222,24 @@ class Bench:
     # -- measurements -----------------------------------------------------------------------
 
     def apply_revert(self) -> None:
+        """Round after round, every tool once per round (while it has runs left): a change of
+        the machine's load during the run then weighs on every tool alike."""
         for n in self.profile.sizes:
             layouts = generate.write_all(self.work / f"set-{n}", n)
-            for tool in self.tools(layouts):
-                ups, downs = [], []
-                for _ in range(tool.runs):
+            tools = self.tools(layouts)
+            ups: dict[str, list[float]] = {t.name: [] for t in tools}
+            downs: dict[str, list[float]] = {t.name: [] for t in tools}
+            for round_ in range(max(t.runs for t in tools)):
+                for tool in (t for t in tools if t.runs > round_):
                     with self.srv.database() as db:
-                        ups.append(run(tool.up(db)))
-                        downs.append(run(tool.down(db)))
-                self.note(f"{tool.name} {n}: up {median(ups):.2f} s, down {median(downs):.2f} s")
-                self.rows.append(Row(f"apply {n:,}", tool.name, ups))
-                self.rows.append(Row(f"revert {n:,}", tool.name, downs))
+                        ups[tool.name].append(run(tool.up(db)))
+                        downs[tool.name].append(run(tool.down(db)))
+                self.note(f"{n} migrations, round {round_ + 1}: " + ", ".join(
+                    f"{name} {times[-1]:.2f} s" for name, times in ups.items()
+                ))  # fmt: skip
+            for tool in tools:
+                self.rows.append(Row(f"apply {n:,}", tool.name, ups[tool.name]))
+                self.rows.append(Row(f"revert {n:,}", tool.name, downs[tool.name]))
                 self.commands[f"{tool.name} apply"] = tool.shown_up
                 self.commands[f"{tool.name} revert"] = tool.shown_down
             self._apply_budgets(n)
@@ -491,6 +505,11 @@ def main() -> int:
             if args.only is None or step.__name__ in args.only:
                 step()
         versions = report.versions(srv.version())
+    if bench.loads:
+        machine["1-minute load average during the run"] = (
+            f"{min(bench.loads):.1f} to {max(bench.loads):.1f} (other jobs share the machine: "
+            "figures taken under a higher load are slower)"
+        )
     elapsed = time.perf_counter() - began
     text = report.render(
         profile.name, bench.rows, bench.budgets, bench.commands, versions, machine, elapsed
