@@ -86,6 +86,8 @@ def running() -> Iterator[Server]:
     folder.chmod(0o755)  # under root the server runs as 'nobody', which must enter it
     cluster = Cluster(folder / "pgdata", settings=TEST_SETTINGS)
     previous = {s: signal.signal(s, _raise_stopped) for s in (signal.SIGTERM, signal.SIGHUP)}
+    # Ctrl-C too, even when started in the background (SIGINT then arrives ignored)
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         cluster.init(no_sync=True)
         cluster.start()
