@@ -1,0 +1,72 @@
+"""History is recorded exactly, whichever way the executor sends it: at the end of the file's own
+query string (small files), or in pieces with the row streamed through COPY (files over 1 MiB)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmig.db.executor import COMBINED_MAX_CHARS
+from tests.helpers import make_project, pair, query, run_cli, tables
+
+# Text that a careless literal would change: quotes, backslashes, tabs, CR, dollar signs, and a
+# tag that looks like the one sqlmig quotes with.
+AWKWARD = "-- it's a \\ backslash,\ta tab, $$ and $sqlmig$ and $sqlmig\r\n"
+
+
+def stored(dsn: str) -> list[tuple[object, ...]]:
+    return query(
+        dsn,
+        "SELECT version, up_sql, down_sql, status, statements_done, execution_ms >= 0"
+        " FROM public.sqlmig_history ORDER BY version",
+    )
+
+
+def test_small_file_history_holds_the_exact_texts_whatever_the_file_set(
+    tmp_path: Path, db_dsn: str
+) -> None:
+    # the file changes how the server reads '' strings: sqlmig's own writes must not care
+    up = f"{AWKWARD}SET standard_conforming_strings = off;\nCREATE TABLE t (v text);\n"
+    down = f"{AWKWARD}DROP TABLE t;\n"
+    project = make_project(tmp_path, db_dsn, pair(1, "awkward", up, down))
+    result = run_cli(project, "up")
+    assert result.code == 0, result.text
+    up_text = up.replace("\r\n", "\n")
+    assert stored(db_dsn) == [(1, up_text, down.replace("\r\n", "\n"), "applied", 2, True)]
+    assert query(db_dsn, "SELECT event FROM public.sqlmig_history_log") == [("up",)]
+    assert run_cli(project, "status").code == 0
+    assert run_cli(project, "down").code == 0
+    assert stored(db_dsn) == []
+    assert "t" not in tables(db_dsn)
+
+
+def big_file(rows: int) -> str:
+    lines = ["CREATE TABLE big (id int PRIMARY KEY, v text);"]
+    lines += [
+        f"INSERT INTO big VALUES ({i}, 'row {i}\tback\\slash $$ it''s');" for i in range(rows)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_large_file_is_applied_and_recorded_exactly(tmp_path: Path, db_dsn: str) -> None:
+    up = AWKWARD + big_file(30_000)
+    assert len(up) > COMBINED_MAX_CHARS  # so it goes in pieces, its row through COPY
+    project = make_project(tmp_path, db_dsn, pair(1, "big", up, "DROP TABLE big;\n"))
+    result = run_cli(project, "up")
+    assert result.code == 0, result.text
+    assert query(db_dsn, "SELECT count(*) FROM big") == [(30_000,)]
+    expected = (1, up.replace("\r\n", "\n"), "DROP TABLE big;\n", "applied", 30_001, True)
+    assert stored(db_dsn) == [expected]
+    assert run_cli(project, "validate").code == 0  # the stored text matches the file
+
+
+def test_error_in_a_later_piece_of_a_large_file_points_at_its_line_and_rolls_back(
+    tmp_path: Path, db_dsn: str
+) -> None:
+    up = big_file(30_000) + "SELECT no_such_column FROM big;\n"
+    line = up.count("\n")
+    project = make_project(tmp_path, db_dsn, pair(1, "big", up, "DROP TABLE big;\n"))
+    result = run_cli(project, "up")
+    assert result.code == 3
+    assert f"001_big.up.sql:{line}:8: 42703" in result.err
+    assert "big" not in tables(db_dsn)
+    assert stored(db_dsn) == []
