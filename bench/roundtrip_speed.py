@@ -28,7 +28,7 @@ from psycopg.conninfo import make_conninfo
 
 from sqlmig.embedded import TEST_SETTINGS, Cluster
 
-RUNS = 5
+RUNS = 3
 BUDGET = 4.0
 
 

@@ -37,7 +37,7 @@ from psycopg.conninfo import make_conninfo
 from sqlmig.db.connect import connect, scrub
 from sqlmig.db.executor import Executor, Settings
 from sqlmig.db.history import History
-from sqlmig.db.snapshot import Difference, Reader, Snapshot, compare
+from sqlmig.db.snapshot import Difference, Reader, Snapshot, compare, logs
 from sqlmig.dsn import mask_dsn
 from sqlmig.errors import DatabaseError, SqlmigError
 from sqlmig.files import Migration
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 SCRATCH_PREFIX: Final = "sqlmig_test_"
 _SCRATCH_RE: Final = re.compile(rf"{SCRATCH_PREFIX}(\d+)_\d+")
 _DISCONNECT_WAIT_S: Final = 0.5
-_UNLOGGED_RE: Final = re.compile(r"(?i)(cluster|reindex)\b")
 _SHOWN_CHARS: Final = 80  # a longer value (a function body) is shown around its first difference
 _PLURAL_ATTRS: Final = frozenset(
     {"labels", "attributes", "grants", "roles", "settings", "options", "tags", "parent tables"}
@@ -305,8 +304,8 @@ class Runner:
             return report, after
         down = Script.from_file(m.down, "down")
         report.differences, settled = self._down_and_up(m, up, down, before, after)
-        if settled:
-            return report, after
+        if settled is not None:
+            return report, settled
         try:
             return report, self.rebuild(i)
         except SqlmigError as exc:  # an up that worked before fails on a fresh database
@@ -315,28 +314,28 @@ class Runner:
 
     def _down_and_up(
         self, m: Migration, up: Script, down: Script, before: Snapshot, after: Snapshot
-    ) -> tuple[list[str], bool]:
-        """The differences, and whether the database is back in the state after the first up
-        (else it must be rebuilt before the next migration)."""
+    ) -> tuple[list[str], Snapshot | None]:
+        """The differences, and the snapshot when the database is back in the state after the
+        first up (None: it must be rebuilt before the next migration)."""
         label = m.label
         failed = _attempt(lambda: self.down(m, down), f"down of {label} failed")
         if failed:
-            return [failed], False
+            return [failed], None
         now = self.reader.snapshot(logged=_logged(down))
         out = describe(compare(before, now), f"after down of {label}", after)
         failed = _attempt(
             lambda: self.up(m, up), f"after down of {label}, up cannot be applied again"
         )
         if failed:
-            return [*out, failed], False
+            return [*out, failed], None
         now = self.reader.snapshot(logged=_logged(up))
         again = describe(compare(after, now), f"after re-up of {label}", None)
         if again:
-            return out + again, False
+            return out + again, None
         if out or not up.directives.no_transaction:
-            return out, True
+            return out, now
         twice = self._twice(m, up, down, after)
-        return twice, not twice
+        return twice, None if twice else self.reader.snapshot()
 
     def _twice(self, m: Migration, up: Script, down: Script, after: Snapshot) -> list[str]:
         """Down again, then the up with every repeatable statement run twice in a row."""
@@ -382,10 +381,10 @@ def _on_scratch(exc: SqlmigError) -> SqlmigError:
 def _logged(script: Script) -> bool:
     """Whether the scratch database's DDL log sees every catalog change ``script`` makes: it
     runs in one transaction (a CONCURRENTLY build commits on its own) and uses no command
-    that event triggers skip (CLUSTER marks an index, REINDEX rebuilds them)."""
+    event triggers skip. A false alarm only costs a scan."""
     if script.mode != "transaction":
         return False
-    return not any(_UNLOGGED_RE.match(stmt.sql) for stmt in script.statements)
+    return all(logs(stmt.sql) for stmt in script.statements)
 
 
 def _attempt(step: Callable[[], None], what: str) -> str | None:

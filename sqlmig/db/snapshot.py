@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Final, Literal
 
 import psycopg
@@ -36,6 +37,7 @@ Change = Literal["extra", "missing", "changed"]
 Root = tuple[str, int]  # a family: its tag and its root object's OID
 _ROLES: Final[Root] = ("R", 0)
 _GLOBALS: Final[Root] = ("G", 0)
+_LOG_TRIM: Final = 1000  # DDL log entries read between deletions of those read
 # what a dropped object (pg_event_trigger_dropped_objects' object_type) belongs to
 _ROOT_TAGS: Final = {
     "table": "r", "view": "r", "materialized view": "r", "foreign table": "r",
@@ -56,6 +58,19 @@ _MEMBER_KEYS: Final = {
     "domain constraint": ("domain {}",),
 }
 _RELATION_RE: Final = re.compile(r"(?:table|view|materialized view|foreign table) (.*)")
+# Commands whose catalog changes event triggers do not see, anywhere in a statement (a DO
+# block, a function body): CLUSTER marks an index, REINDEX rebuilds some, roles and event
+# triggers are never reported, DROP/REASSIGN OWNED can reach the log's own objects.
+_UNLOGGED_RE: Final = re.compile(
+    r"(?i)\b(cluster|reindex|event\s+trigger|(alter|drop)\s+(role|user|group)"
+    rf"|(drop|reassign)\s+owned|{q.WATCH_SCHEMA})\b"
+)
+
+
+def logs(statement: str) -> bool:
+    """Whether the DDL log sees every catalog change ``statement`` makes when it runs in a
+    transaction; a false alarm only costs a scan."""
+    return _UNLOGGED_RE.search(statement) is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +86,23 @@ class Item:
         return dict(self.attrs).get(name)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Snapshot:
-    items: Mapping[str, Item]
+    """The objects of a database, by family: a family the next snapshot did not reread is the
+    same object in both, so comparing two snapshots costs what changed, not the schema."""
+
+    families: Mapping[Root, Mapping[str, Item]]
+
+    @cached_property
+    def items(self) -> Mapping[str, Item]:
+        """Every object by key (built on first use)."""
+        return {key: item for family in self.families.values() for key, item in family.items()}
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Snapshot) and self.items == other.items
+        return isinstance(other, Snapshot) and self.families == other.families
 
     def __hash__(self) -> int:
-        return hash(tuple(self.items))
+        return hash(tuple(self.families))
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +180,6 @@ class Reader:
         # an xid older than any row a token will sum: the oldest transaction still running
         base = conn.execute("SELECT txid_snapshot_xmin(txid_current_snapshot())").fetchone()
         self._token_query = q.tokens(int(base[0]) % 2**32 if base else 3).encode()
-        self._small_query = q.tokens(int(base[0]) % 2**32 if base else 3, small=True).encode()
         self._relatives = q.relatives().encode()
         self._tokens: dict[Root, tuple[str, int]] = {}  # token, and bits of the kinds in it
         self._families: dict[Root, _Family] = {}
@@ -178,8 +200,9 @@ class Reader:
 
     def snapshot(self, *, full: bool = False, logged: bool = False) -> Snapshot:
         """The schema now. ``logged``: every change since the previous snapshot was made by
-        statements the DDL log sees (DDL in transactions). ``full`` reads every family again
-        (tests check the increments against it)."""
+        statements the DDL log sees: DDL in one transaction, touching no role and no event
+        trigger (those are read whole by a scan). ``full`` reads every family again (tests
+        check the increments against it)."""
         changed = (
             self._logged() if logged and self.watching and not full and self._families else None
         )
@@ -191,15 +214,15 @@ class Reader:
                 row = self.conn.execute(q.SEEN.encode(), prepare=True).fetchone()
                 self._seen = int(row[0]) if row else self._seen
             self._scan(full)
-        items: dict[str, Item] = {}
-        for family in self._families.values():
-            items.update(family.items)
-        return Snapshot(items)
+        return Snapshot({root: family.items for root, family in self._families.items()})
 
     def _scan(self, full: bool) -> None:
         rows = self.conn.execute(self._token_query, prepare=True).fetchall()
         tokens = {(str(t), int(r)): (str(v), int(b)) for t, r, v, b in rows}
         roles = tokens.get(_ROLES) != self._tokens.get(_ROLES)
+        if self.watching and tokens.get(_GLOBALS) != self._tokens.get(_GLOBALS):
+            row = self.conn.execute(q.WATCHERS.encode()).fetchone()
+            self.watching = bool(row and row[0] == 2)  # a migration dropped or disabled them
         if full or roles or not self._refresh(tokens):
             self._store(self._read(None), replace=True)
         self._tokens = tokens
@@ -245,8 +268,8 @@ class Reader:
 
     def _logged(self) -> tuple[dict[Root, int], set[Root]] | None:
         """The families the DDL log says changed, with their relatives and the bits of their
-        kinds, and those that are gone; None when the log cannot tell (a GRANT, a role
-        changed, the log itself was dropped)."""
+        kinds, and those that are gone; None when the log cannot tell (a GRANT, or the log
+        itself was dropped)."""
         try:
             log = self.conn.execute(q.DRAIN.encode(), {"seen": self._seen}, prepare=True)
             entries = log.fetchall()
@@ -254,10 +277,11 @@ class Reader:
             self.watching = False
             return None
         self._seen = max([self._seen, *(int(e[0]) for e in entries)])
+        if len(entries) and self._seen % _LOG_TRIM < len(entries):
+            # now and then, so reading the log never grows with the run
+            self.conn.execute(q.TRIM.encode(), {"seen": self._seen}, prepare=True)
         changed = self._changed(entries)
-        if changed is None or not self._small_tokens_agree(changed[0]):
-            return None
-        return self._with_relatives(*changed)
+        return None if changed is None else self._with_relatives(*changed)
 
     def _changed(
         self, entries: Sequence[tuple[Any, ...]]
@@ -290,21 +314,6 @@ class Reader:
         name = f"{address[0]}.{address[1]}"
         keys = _MEMBER_KEYS.get(object_type, ())
         return [self._owner[k.format(name)] for k in keys if k.format(name) in self._owner]
-
-    def _small_tokens_agree(self, dirty: dict[Root, int]) -> bool:
-        """Check families G and R, which the log does not see whole; False: scan instead."""
-        rows = self.conn.execute(self._small_query, prepare=True).fetchall()
-        tokens = {(str(t), int(r)): (str(v), int(b)) for t, r, v, b in rows}
-        if tokens.get(_ROLES) != self._tokens.get(_ROLES):
-            return False
-        if tokens.get(_GLOBALS) != self._tokens.get(_GLOBALS):
-            row = self.conn.execute(q.WATCHERS.encode()).fetchone()
-            if not row or row[0] != 2:  # a migration dropped or disabled the log's triggers
-                self.watching = False
-                return False
-            dirty[_GLOBALS] = -1
-            self._tokens.update(tokens)
-        return True
 
     def _with_relatives(
         self, dirty: dict[Root, int], parents: set[Root]
@@ -420,8 +429,12 @@ def compare(expected: Snapshot, actual: Snapshot) -> list[Difference]:
     """
     if expected == actual:
         return []
-    want, got = expected.items, actual.items
-    out = _whole(got, want, "extra") + _whole(want, got, "missing")
+    # keys are unique in a snapshot: an object of a family both share is the same in both
+    a, b = expected.families, actual.families
+    changed = [r for r in a.keys() | b.keys() if a.get(r) is not b.get(r)]
+    want = {k: v for r in changed for k, v in a.get(r, {}).items()}
+    got = {k: v for r in changed for k, v in b.get(r, {}).items()}
+    out = _whole(got, want, "extra", actual) + _whole(want, got, "missing", expected)
     for key in sorted(want.keys() & got.keys()):
         if want[key] != got[key]:
             out.extend(_changed(want[key], got[key]))
@@ -429,22 +442,22 @@ def compare(expected: Snapshot, actual: Snapshot) -> list[Difference]:
 
 
 def _whole(
-    present: Mapping[str, Item], absent: Mapping[str, Item], change: Change
+    present: Mapping[str, Item], absent: Mapping[str, Item], change: Change, side: Snapshot
 ) -> list[Difference]:
     only = {k for k in present if k not in absent}
     return [
         Difference(change, present[k])
         for k in sorted(only)
-        if not _parent_also(present[k], present, only)
+        if not _parent_also(present[k], present, only, side)
     ]
 
 
-def _parent_also(item: Item, present: Mapping[str, Item], only: set[str]) -> bool:
+def _parent_also(item: Item, present: Mapping[str, Item], only: set[str], side: Snapshot) -> bool:
     parent = item.parent
     while parent is not None:
         if parent in only:
             return True
-        up = present.get(parent)
+        up = present.get(parent) or side.items.get(parent)
         parent = up.parent if up is not None else None
     return False
 

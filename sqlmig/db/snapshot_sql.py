@@ -651,10 +651,9 @@ def _since(xmin: str, base: int) -> str:
     return f"CASE WHEN age({xmin}) = 2147483647 THEN 0 ELSE age('{base}'::xid) - age({xmin}) END"
 
 
-def tokens(base: int, *, small: bool = False) -> str:
+def tokens(base: int) -> str:
     """Each family's token (how many rows, and the sum of their xmin counted from ``base``)
-    and the bits of the kinds with rows in it; ``small``: families G and R only, a few rows
-    whatever the size of the schema.
+    and the bits of the kinds with rows in it.
 
     Any change adds rows with a new transaction ID, newer than every xmin it replaces or
     deletes: the count changes, or else the sum grows. ``age(base) - age(xmin)`` is
@@ -663,8 +662,6 @@ def tokens(base: int, *, small: bool = False) -> str:
     """
     selects = []
     for p in _PARTS:
-        if small and p.tag not in ("'G'", "'R'"):
-            continue
         value = p.xmin if p.xmin in (_FLAGS, _ONE, _ROLE) else _since(p.xmin, base)
         selects.append(
             f"SELECT {p.tag} AS tag, {p.root} AS root, {value} AS x, {p.kinds} AS kinds,"
@@ -713,36 +710,41 @@ ALTER EVENT TRIGGER {WATCH_SCHEMA}_drops ENABLE ALWAYS;
 # The log entries after %(seen)s, with the family of each object that still exists (tag NULL:
 # an object no snapshot kind shows, or one that is gone), for a table the bits of its kinds and
 # whether it has partitions or children. Reading (not emptying) the log keeps it a read.
+_G_CATALOGS: Final = (
+    "'pg_namespace'::regclass, 'pg_extension'::regclass, 'pg_collation'::regclass,"
+    " 'pg_event_trigger'::regclass, 'pg_default_acl'::regclass"
+)
+# One lookup per entry (LATERAL: an index probe each, never a join over a whole catalog).
 _MAPPED: Final = f"""
-SELECT l.id, l.dropped, l.objid, l.command_tag, l.object_type, l.address,
-    coalesce(
-        CASE WHEN c.relkind IN ('S') THEN 'S' WHEN c.relkind = 'c' THEN 'T'
-            WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f', 'i', 'I') THEN 'r' END,
-        CASE WHEN p.oid IS NOT NULL THEN 'f' END,
-        CASE WHEN t.oid IS NOT NULL THEN 'T' END,
-        CASE WHEN k.oid IS NOT NULL THEN CASE WHEN k.conrelid <> 0 THEN 'r' ELSE 'T' END END,
-        CASE WHEN coalesce(g.tgrelid, w.ev_class, o.polrelid, x.stxrelid) IS NOT NULL
-            THEN 'r' END,
-        CASE WHEN l.classid IN ('pg_namespace'::regclass, 'pg_extension'::regclass,
-            'pg_collation'::regclass, 'pg_event_trigger'::regclass, 'pg_default_acl'::regclass)
-            OR l.command_tag = 'ALTER DEFAULT PRIVILEGES' THEN 'G' END) AS tag,
-    coalesce(
-        CASE WHEN c.relkind IN ('i', 'I') THEN i.indrelid WHEN c.relkind = 'c' THEN c.reltype
-            ELSE c.oid END,
-        p.oid, t.oid, CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END,
-        g.tgrelid, w.ev_class, o.polrelid, x.stxrelid, 0) AS root
+SELECT l.id, l.dropped, l.objid, l.command_tag, l.object_type, l.address, f.tag, f.root
 FROM {WATCH_SCHEMA}.ddl_log l
-LEFT JOIN pg_class c ON l.classid = 'pg_class'::regclass AND c.oid = l.objid
-LEFT JOIN pg_index i ON i.indexrelid = c.oid
-LEFT JOIN pg_proc p ON l.classid = 'pg_proc'::regclass AND p.oid = l.objid
-LEFT JOIN pg_type t ON l.classid = 'pg_type'::regclass AND t.oid = l.objid
-    AND (t.typtype IN ('e', 'r', 'd')
-         OR EXISTS (SELECT FROM pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind = 'c'))
-LEFT JOIN pg_constraint k ON l.classid = 'pg_constraint'::regclass AND k.oid = l.objid
-LEFT JOIN pg_trigger g ON l.classid = 'pg_trigger'::regclass AND g.oid = l.objid
-LEFT JOIN pg_rewrite w ON l.classid = 'pg_rewrite'::regclass AND w.oid = l.objid
-LEFT JOIN pg_policy o ON l.classid = 'pg_policy'::regclass AND o.oid = l.objid
-LEFT JOIN pg_statistic_ext x ON l.classid = 'pg_statistic_ext'::regclass AND x.oid = l.objid
+LEFT JOIN LATERAL (
+    SELECT CASE WHEN c.relkind = 'S' THEN 'S' WHEN c.relkind = 'c' THEN 'T' ELSE 'r' END AS tag,
+        CASE WHEN c.relkind IN ('i', 'I') THEN i.indrelid WHEN c.relkind = 'c' THEN c.reltype
+            ELSE c.oid END AS root
+    FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid
+    WHERE l.classid = 'pg_class'::regclass AND c.oid = l.objid
+        AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'i', 'I', 'S', 'c')
+    UNION ALL SELECT 'f', p.oid FROM pg_proc p
+    WHERE l.classid = 'pg_proc'::regclass AND p.oid = l.objid
+    UNION ALL SELECT 'T', t.oid FROM pg_type t
+    WHERE l.classid = 'pg_type'::regclass AND t.oid = l.objid
+        AND (t.typtype IN ('e', 'r', 'd')
+             OR EXISTS (SELECT FROM pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind = 'c'))
+    UNION ALL SELECT CASE WHEN k.conrelid <> 0 THEN 'r' ELSE 'T' END,
+        CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END
+    FROM pg_constraint k WHERE l.classid = 'pg_constraint'::regclass AND k.oid = l.objid
+    UNION ALL SELECT 'r', g.tgrelid FROM pg_trigger g
+    WHERE l.classid = 'pg_trigger'::regclass AND g.oid = l.objid
+    UNION ALL SELECT 'r', w.ev_class FROM pg_rewrite w
+    WHERE l.classid = 'pg_rewrite'::regclass AND w.oid = l.objid
+    UNION ALL SELECT 'r', o.polrelid FROM pg_policy o
+    WHERE l.classid = 'pg_policy'::regclass AND o.oid = l.objid
+    UNION ALL SELECT 'r', x.stxrelid FROM pg_statistic_ext x
+    WHERE l.classid = 'pg_statistic_ext'::regclass AND x.oid = l.objid
+    UNION ALL SELECT 'G', 0
+    WHERE l.classid IN ({_G_CATALOGS}) OR l.command_tag = 'ALTER DEFAULT PRIVILEGES'
+) f ON true
 WHERE l.id > %(seen)s
 """
 
@@ -770,9 +772,11 @@ def _table_bits(table: str) -> str:
 
 
 DRAIN: Final = f"""
-SELECT m.*, CASE WHEN r.oid IS NOT NULL THEN {_table_bits("r")} ELSE -1 END AS bits,
-    coalesce(r.relhassubclass, false) AS parent
-FROM ({_MAPPED}) m LEFT JOIN pg_class r ON m.tag = 'r' AND r.oid = m.root
+SELECT m.*, coalesce(b.bits, -1), coalesce(b.parent, false)
+FROM ({_MAPPED}) m
+LEFT JOIN LATERAL (SELECT {_table_bits("r")} AS bits, r.relhassubclass AS parent
+    FROM pg_class r WHERE m.tag = 'r' AND r.oid = m.root
+    OFFSET 0) b ON true  -- OFFSET 0: a probe per entry, not a join over all of pg_class
 """
 
 
@@ -785,12 +789,14 @@ def relatives() -> str:
 WITH RECURSIVE down(oid) AS (
     SELECT unnest(%(tables)s::oid[])
     UNION SELECT h.inhrelid FROM pg_inherits h JOIN down ON h.inhparent = down.oid)
-SELECT c.oid, {bits} FROM pg_class c
-WHERE c.oid IN (SELECT oid FROM down) OR c.reloftype = ANY (%(types)s::oid[])
+SELECT c.oid, {bits} FROM down JOIN pg_class c ON c.oid = down.oid
+UNION SELECT c.oid, {bits} FROM pg_class c
+WHERE cardinality(%(types)s::oid[]) > 0 AND c.reloftype = ANY (%(types)s::oid[])
 """
 
 
 SEEN: Final = f"SELECT coalesce(max(id), 0) FROM {WATCH_SCHEMA}.ddl_log"
+TRIM: Final = f"DELETE FROM {WATCH_SCHEMA}.ddl_log WHERE id <= %(seen)s"
 WATCHERS: Final = (
     f"SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE '{WATCH_SCHEMA}\\_%'"
     " AND evtenabled = 'A'"

@@ -11,7 +11,7 @@ import pytest
 
 from sqlmig.db.connect import Conn, connect
 from sqlmig.db.history import History
-from sqlmig.db.snapshot import Reader, Snapshot, compare
+from sqlmig.db.snapshot import Reader, Snapshot, compare, logs
 
 HISTORY = History("public", "sqlmig_history")
 
@@ -454,11 +454,13 @@ def test_a_change_to_each_object_kind_is_a_difference(
     scanned, logged = reader(db_dsn), reader(db_dsn)
     try:
         assert logged.watch()
-        if case.setup:
-            conn.execute(case.setup.format(role=grantee).encode())
-        before = scanned.snapshot(), logged.snapshot(logged=True)
-        conn.execute(case.change.format(role=grantee).encode())
-        after = scanned.snapshot(), logged.snapshot(logged=True)
+        setup = case.setup.format(role=grantee)
+        if setup:
+            conn.execute(setup.encode())
+        before = scanned.snapshot(), logged.snapshot(logged=logs(setup))
+        change = case.change.format(role=grantee)
+        conn.execute(change.encode())
+        after = scanned.snapshot(), logged.snapshot(logged=logs(change))
         full = scanned.snapshot(full=True)
     finally:
         scanned.conn.close()
@@ -543,8 +545,10 @@ def test_a_migration_that_drops_the_log_falls_back_to_a_scan(conn: Conn, db_dsn:
     try:
         assert r.watch()
         r.snapshot()
-        conn.execute("DROP EVENT TRIGGER sqlmig_roundtrip_commands; CREATE TABLE t (id int)")
-        after = r.snapshot(logged=True)
+        change = "DROP EVENT TRIGGER sqlmig_roundtrip_commands; CREATE TABLE t (id int)"
+        conn.execute(change.encode())
+        assert not logs(change)
+        after = r.snapshot(logged=logs(change))
         assert "table public.t" in after.items
         assert not r.watching
     finally:
