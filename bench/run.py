@@ -231,6 +231,7 @@ class Bench:
             downs: dict[str, list[float]] = {t.name: [] for t in tools}
             for round_ in range(max(t.runs for t in tools)):
                 for tool in (t for t in tools if t.runs > round_):
+                    self.srv.settle()  # the previous tool's dropped database is not its burden
                     with self.srv.database() as db:
                         ups[tool.name].append(run(tool.up(db)))
                         downs[tool.name].append(run(tool.down(db)))
