@@ -13,9 +13,10 @@ Used by ``sqlmig test`` to prove that a down restores what its up changed. Decis
 - An index's partial predicate is part of its ``pg_get_indexdef`` definition; a constraint's
   ``NOT VALID`` and ``DEFERRABLE`` are reported as its validity and deferrability.
 - Speed: a snapshot rereads only the families (see ``snapshot_sql``) whose catalog rows changed
-  since the previous one, and everything when a schema, relation, column, type, function,
-  sequence, collation, enum label, extension or role was renamed or moved, since other
-  objects' definitions show those names.
+  since the previous one: those the DDL log of ``watch``'s event triggers names, or else those
+  whose xmin sum changed. Everything is reread when a schema, relation, column, type,
+  function, sequence, collation, enum label, extension or role was renamed or moved, since
+  other objects' definitions show those names.
 """
 
 from __future__ import annotations
