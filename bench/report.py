@@ -48,6 +48,7 @@ class Budget:
     detail: str = ""
     min_: bool = False
     strict: bool = True
+    indicative: bool = False  # measured on a smaller case than SPEC 14's (the quick run)
 
     @property
     def met(self) -> bool:
@@ -115,8 +116,10 @@ def machine() -> dict[str, str]:
         "CPU": cpu,
         "memory": mem,
         "OS": f"{platform.system()} {platform.release()}",
-        "server data": f"{server.tmpfs()} (tmpfs), settings fsync=off, full_page_writes=off, "
-        "synchronous_commit=off (sqlmig.embedded.TEST_SETTINGS)",
+        "server": f"data on {server.tmpfs()} (tmpfs); "
+        + ", ".join(f"{k}={v}" for k, v in server.SETTINGS.items())
+        + " (sqlmig.embedded.TEST_SETTINGS, and autovacuum off: VACUUM and CHECKPOINT run"
+        " between measurements instead)",
         "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
@@ -150,6 +153,7 @@ def _budgets(budgets: Sequence[Budget]) -> list[str]:
         limit = _fmt(b.limit, "s") if b.unit == "s" else f"{b.limit:g}{b.unit}"
         detail = f" ({b.detail})" if b.detail else ""
         verdict = "met" if b.met else "**not met**"
+        verdict += " (indicative: smaller than SPEC 14's case)" if b.indicative else ""
         out.append(f"| {b.line} | {value}{detail} | {limit} | {verdict} |")
     return out
 

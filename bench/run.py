@@ -58,7 +58,7 @@ class Profile:
 
 
 FULL = Profile("full", (100, 1000), 5, 3, 1000, 1000, 5.0, 5000, 100, 50)
-QUICK = Profile("quick", (100,), 3, 3, 1000, 1000, 0.5, 1000, 20, 10)
+QUICK = Profile("quick", (100,), 3, 3, 1000, 1000, 0.25, 1000, 20, 5)
 
 
 class Failed(Exception):
@@ -328,6 +328,7 @@ class Bench:
                 5.0,
                 "x faster",
                 min_=True,
+                indicative=mib < FULL.split_mib,
             )
         )
         self.commands["split"] = "python bench/split_speed.py (split_statements vs sqlparse.split)"
@@ -364,10 +365,17 @@ class Bench:
                 5.0,
                 "x",
                 strict=False,
+                indicative=n < FULL.lint_statements,
             )
         )
         self.budgets.append(
-            Budget(f"{what}, cached: faster than squawk", median(cached) / median(theirs), 1.0, "x")
+            Budget(
+                f"{what}, cached: faster than squawk",
+                median(cached) / median(theirs),
+                1.0,
+                "x",
+                indicative=n < FULL.lint_statements,
+            )
         )
         self.commands["sqlmig lint"] = "sqlmig lint FILE (cold: no .sqlmig/cache; then cached)"
         self.commands["squawk"] = "squawk FILE"
@@ -406,6 +414,7 @@ class Bench:
                 4.0,
                 "x",
                 strict=False,
+                indicative=n < FULL.test_n,
             )
         )
         self.commands["sqlmig test"] = "sqlmig --config C test --admin-dsn URL"
@@ -442,6 +451,7 @@ class Bench:
                 4.0,
                 "x",
                 f"{worst / 2**20:.0f} MiB",
+                indicative=mib < FULL.big_mib,  # the interpreter's own ~40 MiB weighs more
             )
         )
         self.commands["memory"] = "sqlmig --config C up (child's ru_maxrss via os.wait4)"

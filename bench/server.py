@@ -18,10 +18,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Final
 
 import psycopg
 
 from sqlmig.embedded import TEST_SETTINGS, Cluster
+
+# TEST_SETTINGS, and no autovacuum: after thousands of DDL statements its workers take one of the
+# two cores for seconds, at moments no tool chooses; every tool is timed against the same quiet
+# server instead (settle() runs VACUUM and CHECKPOINT between measurements).
+SETTINGS: Final = {**TEST_SETTINGS, "autovacuum": "off"}
 
 
 class Stopped(Exception):
@@ -72,9 +78,9 @@ class Server:
         return f"{scheme}://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def settle(self, dbname: str = "postgres", timeout_s: float = 20.0) -> None:
-        """Let the server finish its background work before a measurement: after thousands of
-        DDL statements autovacuum and the checkpointer keep one of the two cores busy, and a
-        0.3 s budget line would time the server catching up instead of the tool."""
+        """Do the server's housekeeping before a measurement, not during it: VACUUM (ANALYZE)
+        of the database just changed (autovacuum is off), CHECKPOINT, and wait for any
+        background worker still busy."""
         with psycopg.connect(self.url(dbname), autocommit=True) as conn:
             conn.execute("VACUUM (ANALYZE)")
             conn.execute("CHECKPOINT")
@@ -101,7 +107,7 @@ def _raise_stopped(signum: int, frame: FrameType | None) -> None:
 def running() -> Iterator[Server]:
     folder = Path(tempfile.mkdtemp(prefix="sqlmig-bench-", dir=tmpfs()))
     folder.chmod(0o755)  # under root the server runs as 'nobody', which must enter it
-    cluster = Cluster(folder / "pgdata", settings=TEST_SETTINGS)
+    cluster = Cluster(folder / "pgdata", settings=SETTINGS)
     previous = {s: signal.signal(s, _raise_stopped) for s in (signal.SIGTERM, signal.SIGHUP)}
     # Ctrl-C too, even when started in the background (SIGINT then arrives ignored)
     previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
