@@ -162,7 +162,7 @@ class Executor:
     def _suffix(self, script: Script, prefix: str, writes: Callable[[str], list[str]]) -> str:
         """History writes, COMMIT and the session reset as SQL text to append to the file, or
         "" when they take their own round trips: for a crash test armed between them, for a
-        large file (sent in pieces, ``_send_large``), and where ``substr`` would count bytes."""
+        large file (sent in pieces by ``_send``), and where ``substr`` would count bytes."""
         text = script.text
         if len(text) > COMBINED_MAX_CHARS or failpoints.armed("after-statements", "after-history"):
             return ""
