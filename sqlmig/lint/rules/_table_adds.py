@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from sqlmig.lint.context import FileContext
 from sqlmig.lint.model import AlterTable, Span, Stmt
 
 _CONSTRAINT_WORDS: Final = frozenset(
@@ -38,14 +37,6 @@ class Column:
         """Where ``words`` occur after the type, outside any parentheses of the action."""
         level = self.action.stmt.depth(self.action.start)
         return self.action.find(*words, start=self.type_at, depth=level)
-
-
-def existing_table(stmt: Stmt, ctx: FileContext) -> AlterTable | None:
-    """The `ALTER TABLE` of ``stmt`` when its table was not created earlier in this file."""
-    alter = stmt.alter_table()
-    if alter is None or ctx.created_before(stmt, "table", alter.name):
-        return None
-    return alter
 
 
 def added_columns(alter: AlterTable) -> Iterator[Column]:

@@ -50,7 +50,8 @@ from typing import Final
 from sqlmig.lint.context import FileContext
 from sqlmig.lint.model import Stmt
 from sqlmig.lint.rule import Finding, Rule
-from sqlmig.lint.rules._table_adds import Column, added_columns, existing_table
+from sqlmig.lint.rules._constraint_actions import existing_table
+from sqlmig.lint.rules._table_adds import Column, added_columns
 
 VOLATILE: Final = frozenset(
     {

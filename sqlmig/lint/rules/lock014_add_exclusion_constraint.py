@@ -39,7 +39,8 @@ from collections.abc import Iterator
 from sqlmig.lint.context import FileContext
 from sqlmig.lint.model import Stmt
 from sqlmig.lint.rule import Finding, Rule
-from sqlmig.lint.rules._table_adds import added_constraint, existing_table
+from sqlmig.lint.rules._constraint_actions import existing_table
+from sqlmig.lint.rules._table_adds import added_constraint
 
 
 class AddExclusionConstraint(Rule):

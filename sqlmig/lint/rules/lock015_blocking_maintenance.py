@@ -58,7 +58,7 @@ from typing import Final
 from sqlmig.lint.context import FileContext, ObjectKind
 from sqlmig.lint.model import ObjectName, Span, Stmt
 from sqlmig.lint.rule import Finding, Rule
-from sqlmig.lint.rules._table_adds import existing_table
+from sqlmig.lint.rules._constraint_actions import existing_table
 
 _TRUE: Final = frozenset({"true", "on", "1", "yes", "t", "y"})
 _VACUUM_WORDS: Final = frozenset({"FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"})
