@@ -42,8 +42,9 @@ class ConnectionLost(Exception):
 def run(conn: Conn, query: str) -> PgFailure | None:
     """Run ``query`` (one or more statements); None on success, else the first failure."""
     pg = conn.pgconn
-    pg.send_query(query.encode("utf-8"))
-    try:
+    data = query.encode("utf-8")
+    try:  # send inside the try: a Ctrl-C right after sending must still cancel the query
+        pg.send_query(data)
         _flush(pg)
         return _collect(pg)
     except KeyboardInterrupt:

@@ -243,7 +243,14 @@ def test_an_interrupted_run_drops_its_scratch_database(
         ]:
             assert time.monotonic() < deadline, "the scratch database never appeared"
             time.sleep(0.02)
-        time.sleep(0.3)  # into the slow migration
+        # signal it while the slow statement runs on the server, however loaded the machine is
+        while query(
+            pg_admin_dsn,
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname LIKE %s",
+            [f"sqlmig_test_{proc.pid}_%"],
+        ) != [(1,)]:
+            assert time.monotonic() < deadline + 20, "the slow migration never started"
+            time.sleep(0.02)
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=20)
     finally:
