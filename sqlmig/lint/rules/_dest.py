@@ -10,6 +10,7 @@ the old column's data: it counts as new for renames, not for drops.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from sqlmig.lint.context import FileContext
@@ -74,3 +75,27 @@ class NewColumns:
         ``renamed``, renamed a column to it)."""
         made = self._made.get(column.name, ())
         return any(i < stmt.index and t.same(table) and (renamed or not r) for i, t, r in made)
+
+
+class OldColumns:
+    """The columns that ``ALTER TABLE`` actions touch, on tables and columns that existed before
+    this file: tables it created and columns it added earlier are new, so they are skipped."""
+
+    def __init__(self, ctx: FileContext) -> None:
+        self.ctx = ctx
+        self._new: NewColumns | None = None  # built on first need: most files have no match
+
+    def touched(
+        self, stmt: Stmt, pick: Callable[[Span], ObjectName | None]
+    ) -> Iterator[tuple[ObjectName, ObjectName]]:
+        """(table, column) for each action of ``stmt`` that ``pick`` maps to an old column."""
+        alter = stmt.alter_table()
+        if alter is None or self.ctx.created_before(stmt, "table", alter.name):
+            return
+        for action in alter.actions:
+            column = pick(action)
+            if column is None:
+                continue
+            self._new = self._new or NewColumns(self.ctx)
+            if not self._new.before(stmt, alter.name, column):
+                yield alter.name, column

@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from sqlmig.lint.context import FileContext
 from sqlmig.lint.model import ObjectName, Span, Stmt
 from sqlmig.lint.rule import Finding, Rule
-from sqlmig.lint.rules._dest import NewColumns
+from sqlmig.lint.rules._dest import OldColumns
 
 
 class DropNotNull(Rule):
@@ -58,27 +58,18 @@ class DropNotNull(Rule):
     starts = ("ALTER",)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        new_columns: NewColumns | None = None
+        old = OldColumns(ctx)
         for stmt in ctx.starting_with(*self.starts):
             if "NULL" not in stmt.kws:
                 continue
             if stmt.starts_with("ALTER", "DOMAIN"):
                 yield from self._domain(stmt, ctx)
                 continue
-            alter = stmt.alter_table()
-            if alter is None or ctx.created_before(stmt, "table", alter.name):
-                continue
-            for action in alter.actions:
-                column = _relaxed_column(action)
-                if column is None:
-                    continue
-                new_columns = new_columns or NewColumns(ctx)
-                if new_columns.before(stmt, alter.name, column):
-                    continue
+            for table, column in old.touched(stmt, _relaxed_column):
                 yield self.finding(
                     ctx,
                     stmt,
-                    f"DROP NOT NULL on {alter.name}.{column}: readers written while the "
+                    f"DROP NOT NULL on {table}.{column}: readers written while the "
                     "column was NOT NULL may not handle NULL",
                     at=column.start,
                 )

@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from sqlmig.lint.context import FileContext
 from sqlmig.lint.model import ObjectName, Span
 from sqlmig.lint.rule import Finding, Rule
-from sqlmig.lint.rules._dest import NewColumns
+from sqlmig.lint.rules._dest import OldColumns
 
 
 class DropColumn(Rule):
@@ -59,22 +59,15 @@ class DropColumn(Rule):
     starts = ("ALTER",)
 
     def check(self, ctx: FileContext) -> Iterator[Finding]:
-        new_columns: NewColumns | None = None
+        old = OldColumns(ctx)
         for stmt in ctx.starting_with(*self.starts):
-            alter = stmt.alter_table() if "DROP" in stmt.kws else None
-            if alter is None or ctx.created_before(stmt, "table", alter.name):
+            if "DROP" not in stmt.kws:
                 continue
-            for action in alter.actions:
-                column = dropped_column(action)
-                if column is None:
-                    continue
-                new_columns = new_columns or NewColumns(ctx)
-                if new_columns.before(stmt, alter.name, column):
-                    continue
+            for table, column in old.touched(stmt, dropped_column):
                 yield self.finding(
                     ctx,
                     stmt,
-                    f"DROP COLUMN {alter.name}.{column} deletes its data for good; code of "
+                    f"DROP COLUMN {table}.{column} deletes its data for good; code of "
                     "the release still deployed that uses it fails",
                     at=column.start,
                 )
