@@ -192,22 +192,10 @@ def _down_script(e: Entry) -> Script:
     return script
 
 
-def _text_of(m: Migration) -> MigrationText:
-    down = m.down
-    return MigrationText(
-        m.version,
-        m.name,
-        m.up.checksum,
-        down.checksum if down else None,
-        m.up.text,
-        down.text if down else None,
-    )
-
-
 def _text(e: Entry) -> MigrationText:
     """What history should record for ``e``: its files, or what history already holds."""
     if e.migration is not None:
-        return _text_of(e.migration)
+        return MigrationText.of(e.migration)
     row = e.row
     assert row is not None
     return MigrationText(
@@ -482,7 +470,7 @@ def baseline(ctx: Context, version: int) -> ChangeResult:
                 n = len(script.statements)
                 h.insert(
                     conn,
-                    _text_of(m),
+                    MigrationText.of(m),
                     status="applied",
                     statements_done=n,
                     statement_hashes=script.hashes(n),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from sqlmig.files import Migration
 
 Status = Literal["applied", "partial", "failed"]
 Direction = Literal["up", "down"]
@@ -57,3 +60,16 @@ class MigrationText:
     @property
     def label(self) -> str:
         return f"{self.version:03d}_{self.name}"
+
+    @classmethod
+    def of(cls, m: Migration) -> MigrationText:
+        """What history records about migration ``m``, from its files."""
+        down = m.down
+        return cls(
+            m.version,
+            m.name,
+            m.up.checksum,
+            down.checksum if down else None,
+            m.up.text,
+            down.text if down else None,
+        )

@@ -262,12 +262,12 @@ class Runner:
         return self.reader.snapshot()
 
     def up(self, m: Migration, script: Script) -> None:
-        self.executor.up(_text(m), script, None, 0)
+        self.executor.up(MigrationText.of(m), script, None, 0)
 
     def down(self, m: Migration, script: Script) -> None:
         row = self.history.get(self.conn, m.version)
         assert row is not None, f"{m.label} has no history row to revert"
-        self.executor.down(_text(m), script, row, 0)
+        self.executor.down(MigrationText.of(m), script, row, 0)
 
     def run_all(self, first: int, reports: list[Report]) -> SqlmigError | None:
         """Apply the migrations before ``first``, round-trip the rest; the error that ended it."""
@@ -345,7 +345,7 @@ class Runner:
             return [failed]
         twice = Twice(str(m.up.path), m.up.text, m.up.directives, "up")
         try:
-            self.executor.up(_text(m), twice, None, 0)
+            self.executor.up(MigrationText.of(m), twice, None, 0)
         except SqlmigError as exc:
             return [self._twice_failure(m, twice, exc)]
         n = len(up.statements)
@@ -394,18 +394,6 @@ def _attempt(step: Callable[[], None], what: str) -> str | None:
     except SqlmigError as exc:
         return f"{what}: {exc.message}"
     return None
-
-
-def _text(m: Migration) -> MigrationText:
-    down = m.down
-    return MigrationText(
-        m.version,
-        m.name,
-        m.up.checksum,
-        down.checksum if down else None,
-        m.up.text,
-        down.text if down else None,
-    )
 
 
 @dataclass(frozen=True)
