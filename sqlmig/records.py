@@ -36,17 +36,6 @@ class HistoryRow:
 
 
 @dataclass(frozen=True, slots=True)
-class LogRow:
-    version: int | None
-    name: str | None
-    event: str
-    at: datetime
-    by_user: str
-    execution_ms: int | None
-    error: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class MigrationText:
     """What history records about a migration being run: identity, checksums and SQL text."""
 

@@ -367,8 +367,7 @@ class Executor:
             return  # the row stays 'partial'; status explains it
 
         def mark() -> None:
-            row = self.history.get(self.conn, target.version)
-            done = row.statements_done if row else 0
+            done = self.history.statements_done(self.conn, target.version)
             self.history.progress(
                 self.conn, target.version, status="failed", direction=script.direction,
                 statements_done=done, statement_hashes=script.hashes(done), error=err.message,

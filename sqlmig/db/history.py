@@ -20,7 +20,7 @@ from sqlmig._version import __version__
 from sqlmig.checksum import ALGORITHM
 from sqlmig.db.connect import Conn
 from sqlmig.errors import ConfigError, StateError
-from sqlmig.records import Direction, Event, HistoryRow, LogRow, MigrationText, Status
+from sqlmig.records import Direction, Event, HistoryRow, MigrationText, Status
 
 FORMAT: Final = 1
 FORMAT_COMMENT: Final = f"sqlmig history format {FORMAT}"
@@ -180,12 +180,12 @@ class History:
         row = conn.execute(query, [version]).fetchone()
         return _row(row) if row else None
 
-    def log(self, conn: Conn, limit: int = 1000) -> list[LogRow]:
-        query = sql.SQL(
-            "SELECT version, name, event, at, by_user, execution_ms, error"
-            " FROM {} ORDER BY id DESC LIMIT %s"
-        ).format(self.log_table)
-        return [LogRow(*r) for r in conn.execute(query, [limit]).fetchall()]
+    def statements_done(self, conn: Conn, version: int) -> int:
+        """How many statements of ``version`` the committed history says ran (0 without a row);
+        reads one number, not the row's SQL text."""
+        query = sql.SQL("SELECT statements_done FROM {} WHERE version = %s").format(self.table)
+        row = conn.execute(query, [version]).fetchone()
+        return int(row[0]) if row else 0
 
     # -- writes -------------------------------------------------------------------------
 
