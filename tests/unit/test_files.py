@@ -342,7 +342,6 @@ def test_a_broken_symlink_is_a_problem(tmp_path: Path) -> None:
     assert problems_of(tmp_path) == [("001_a.up.sql", "is a broken symlink")]
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
 def test_a_fifo_named_like_a_migration_is_not_read(tmp_path: Path) -> None:
     write(tmp_path, {"001_a.down.sql": DOWN})
     os.mkfifo(tmp_path / "001_a.up.sql")

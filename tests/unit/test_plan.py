@@ -161,7 +161,10 @@ def test_transaction_control_is_refused_only_where_sqlmig_owns_the_transaction()
 
 def test_a_begin_atomic_function_is_not_transaction_control() -> None:
     text = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\n"
-    Script("f", text, Directives(), "up").check_runnable()
+    script = Script("f", text, Directives(), "up")
+    script.check_runnable()  # raises MigrationFileError if its BEGIN were taken for BEGIN;
+    assert [s.sql for s in script.statements] == [text.strip().rstrip(";")]
+    assert script.mode == "transaction"
 
 
 def test_unterminated_quote_names_the_file_and_position() -> None:
