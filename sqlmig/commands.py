@@ -6,11 +6,12 @@ imported inside the functions that need them, so ``new`` never loads psycopg.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from sqlmig import files
 from sqlmig.config import Config, Target
@@ -70,8 +71,7 @@ class Context:
 # -- results ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class StatementPlan:
+class StatementPlan(NamedTuple):
     line: int
     sql: str
     transactional: bool
@@ -104,8 +104,7 @@ class StatusResult:
     problems: list[files.FileProblem] = field(default_factory=list)  # shown after the table
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     version: int
     name: str
     kind: str  # changed | missing-file | failed | partial | out-of-order
@@ -113,14 +112,12 @@ class Problem:
     diff: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ValidateResult:
+class ValidateResult(NamedTuple):
     target: str
     problems: list[Problem]
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeResult:
+class ChangeResult(NamedTuple):
     """repair and baseline: one line per change made."""
 
     target: str
@@ -203,6 +200,19 @@ def _text(e: Entry) -> MigrationText:
     )
 
 
+def _following(todo: Sequence[tuple[Entry, Script]]) -> dict[int, tuple[Entry, Script]]:
+    """The item that follows each version in ``todo``."""
+    return {e.version: item for (e, _), item in itertools.pairwise(todo)}
+
+
+def _prepare_next(executor: Executor, item: tuple[Entry, Script] | None) -> None:
+    """Have the executor build ``item``'s query text while the server runs the current
+    migration: the client's work overlaps the server's instead of adding to it."""
+    if item is not None:
+        e, script = item
+        executor.meanwhile = lambda: executor.prepare(_text(e), script, e.row)
+
+
 def _warn_missing(ctx: Context, entries: Sequence[Entry]) -> None:
     for e in entries:
         if e.state == "missing-file":
@@ -269,8 +279,11 @@ def up(
         starts = {e.version: resume_point(s.statements, e.row) if e.row else 0 for e, s in todo}
         executor = None if dry_run or not todo else _executor(ctx, session)
 
+        after = _following(todo)
+
         def apply_one(e: Entry, script: Script) -> int:
             assert executor is not None
+            _prepare_next(executor, after.get(e.version))
             return executor.up(_text(e), script, e.row, starts[e.version])
 
         return _run_all(ctx, result, todo, apply_one, "applied")
@@ -294,8 +307,11 @@ def down(
         ]
         executor = None if dry_run or not todo else _executor(ctx, session)
 
+        after = _following(todo)
+
         def revert_one(e: Entry, script: Script) -> int:
             assert executor is not None and e.row is not None
+            _prepare_next(executor, after.get(e.version))
             start = resume_point(script.statements, e.row) if _reverting(e.row) else 0
             return executor.down(_text(e), script, e.row, start)
 

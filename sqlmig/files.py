@@ -35,10 +35,9 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from sqlmig import checksum
 from sqlmig.durations import HINT as DURATION_HINT
@@ -78,8 +77,7 @@ DIRECTIVE_HINT: Final = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(NamedTuple):
     """``-- sqlmig:ignore-file RULE[,RULE] <reason>``; ``line`` is 1-based."""
 
     rules: tuple[str, ...]
@@ -87,8 +85,7 @@ class Suppression:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Directives:
+class Directives(NamedTuple):
     """What a file's header asks for; ``None`` timeouts mean "use the config"."""
 
     no_transaction: bool = False
@@ -102,8 +99,7 @@ _NO_DIRECTIVES: Final = Directives()
 _SMALL_FILE: Final = 1 << 16
 
 
-@dataclass(frozen=True, slots=True)
-class SqlFile:
+class SqlFile(NamedTuple):
     """One up or down file: normalised text, its checksum, its directives."""
 
     path: Path
@@ -112,8 +108,7 @@ class SqlFile:
     directives: Directives
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
+class Migration(NamedTuple):
     version: int
     name: str
     up: SqlFile
@@ -125,8 +120,7 @@ class Migration:
         return self.up.path.name.removesuffix(".up.sql")
 
 
-@dataclass(frozen=True, slots=True)
-class FileProblem:
+class FileProblem(NamedTuple):
     """One broken file rule; ``message`` does not repeat the path, ``line`` is 1-based."""
 
     path: Path
@@ -139,8 +133,7 @@ class FileProblem:
         return f"{where}: {self.message}"
 
 
-@dataclass(frozen=True, slots=True)
-class Scan:
+class Scan(NamedTuple):
     migrations: tuple[Migration, ...]
     problems: tuple[FileProblem, ...]
 
@@ -153,8 +146,7 @@ class _FileError(MigrationFileError):
         super().__init__(str(self.problem), hint)
 
 
-@dataclass(frozen=True, slots=True)
-class _Named:
+class _Named(NamedTuple):
     """A folder entry whose name parses; not read yet."""
 
     path: Path
@@ -233,7 +225,7 @@ def _classify(folder: Path, entry: os.DirEntry[str], problems: list[FileProblem]
         _check_entry_kind(folder, path, entry)
     except _FileError as exc:
         problems.append(exc.problem)
-        return replace(named, broken=True)  # still pairs, so its partner is not "missing"
+        return named._replace(broken=True)  # still pairs, so its partner is not "missing"
     return named
 
 

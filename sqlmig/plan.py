@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from sqlmig.checksum import ALGORITHM, statement_hash
 from sqlmig.errors import DriftError, StateError, UsageError
@@ -30,8 +29,7 @@ State = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     version: int
     name: str
     state: State

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from sqlmig.files import Migration
@@ -14,8 +13,7 @@ Direction = Literal["up", "down"]
 Event = Literal["up", "down", "repair", "baseline", "force", "failure", "resume"]
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
+class HistoryRow(NamedTuple):
     version: int
     name: str
     checksum_up: str
@@ -35,8 +33,7 @@ class HistoryRow:
     sqlmig_version: str
 
 
-@dataclass(frozen=True, slots=True)
-class MigrationText:
+class MigrationText(NamedTuple):
     """What history records about a migration being run: identity, checksums and SQL text."""
 
     version: int

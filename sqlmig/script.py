@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from sqlmig.checksum import statement_hash
 from sqlmig.errors import MigrationFileError
@@ -28,8 +28,7 @@ Mode = Literal["transaction", "segmented"]
 Direction = Literal["up", "down"]
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """Statements ``start``..``end`` (exclusive) of a script, in one transaction or alone."""
 
     start: int

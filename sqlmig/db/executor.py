@@ -12,8 +12,7 @@ import contextlib
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import psycopg
 from psycopg import sql
@@ -34,8 +33,7 @@ COMBINED_MAX_CHARS = 1 << 20  # larger files: history in its own round trip (mem
 PIECE_CHARS = 1 << 20  # larger files are sent in pieces of about this size
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     lock_timeout_ms: int
     statement_timeout_ms: int
     lock_retries: int
@@ -64,6 +62,10 @@ class Executor:
         self.history = history
         self.settings = settings
         self.reporter = reporter
+        # Work for the idle client while the server runs the next query string sent (called
+        # once, then cleared): the caller prepares the migration after it (``prepare_up``).
+        self.meanwhile: Callable[[], object] | None = None
+        self._ready: dict[int, tuple[Script, str, str]] = {}  # by id(script): prefix, suffix
 
     # -- public ---------------------------------------------------------------------------
 
@@ -73,17 +75,8 @@ class Executor:
         failpoints.hit("before-migration")
         began = time.monotonic()
         if script.mode == "transaction" and row is None:
-            n = len(script.statements)
-
-            def writes(up_sql: str) -> list[str]:
-                return [
-                    self.history.insert_sql(
-                        target, up_sql=up_sql, statements_done=n, statement_hashes=script.hashes(n)
-                    ),
-                    self.history.record_sql("up", version=target.version, name=target.name),
-                ]
-
-            self._whole(script, target, lambda: self._record_up(target, script, began), writes)
+            texts = self._texts(script, target, "up")
+            self._whole(script, target, lambda: self._record_up(target, script, began), texts)
         else:
             self._segmented(script, target, row, start, began)
         return _ms(began)
@@ -94,26 +87,62 @@ class Executor:
         failpoints.hit("before-migration")
         began = time.monotonic()
         if script.mode == "transaction" and not _reverting(row):
-
-            def writes(_: str) -> list[str]:
-                return [
-                    self.history.delete_sql(target.version),
-                    self.history.record_sql("down", version=target.version, name=target.name),
-                ]
-
-            self._whole(script, target, lambda: self._record_down(target, began), writes)
+            texts = self._texts(script, target, "down")
+            self._whole(script, target, lambda: self._record_down(target, began), texts)
         else:
             self._segmented(script, target, row, start, began)
         return _ms(began)
 
     # -- one transaction -----------------------------------------------------------------
 
+    def prepare(self, target: MigrationText, script: Script, row: HistoryRow | None) -> None:
+        """Build the query text ``up`` (or ``down``, by the script's direction) will send for
+        ``target``, ahead of time: meant for ``meanwhile``, so that the client prepares the next
+        migration while the server runs the current one. Best effort: on any error nothing is
+        kept, and the real run builds the text again and reports the error."""
+        if script.direction == "down":
+            whole = row is not None and not _reverting(row)
+        else:
+            whole = row is None
+        if script.mode == "transaction" and whole:
+            self._ready[id(script)] = (script, *self._build(script, target, script.direction))
+
+    def _texts(self, script: Script, target: MigrationText, direction: str) -> tuple[str, str]:
+        """The prefix and suffix around ``script``'s text: prepared ahead, or built now."""
+        ready = self._ready.pop(id(script), None)
+        if ready is not None and ready[0] is script:
+            return ready[1], ready[2]
+        return self._build(script, target, direction)
+
+    def _build(self, script: Script, target: MigrationText, direction: str) -> tuple[str, str]:
+        if direction == "up":
+            n = len(script.statements)
+
+            def writes(up_sql: str) -> list[str]:
+                return [
+                    self.history.insert_sql(
+                        target, up_sql=up_sql, statements_done=n, statement_hashes=script.hashes(n)
+                    ),
+                    self.history.record_sql("up", version=target.version, name=target.name),
+                ]
+
+        else:
+
+            def writes(up_sql: str) -> list[str]:
+                return [
+                    self.history.delete_sql(target.version),
+                    self.history.record_sql("down", version=target.version, name=target.name),
+                ]
+
+        prefix = "BEGIN;" + self._set_timeouts(script, local=True)
+        return prefix, self._suffix(script, prefix, writes)
+
     def _whole(
         self,
         script: Script,
         target: MigrationText,
         record: Callable[[], None],
-        writes: Callable[[str], list[str]],
+        texts: tuple[str, str],
     ) -> None:
         """Run the file and its history writes in one transaction.
 
@@ -122,8 +151,7 @@ class Executor:
         history is read back from that string (``current_query()``), so it is not sent twice.
         Otherwise (see ``_suffix``) ``record`` writes history in further round trips.
         """
-        prefix = "BEGIN;" + self._set_timeouts(script, local=True)
-        suffix = self._suffix(script, prefix, writes)
+        prefix, suffix = texts
         for attempt in self._attempts(target):
             failure, index, shift = self._send(script, prefix, suffix)
             if failure is None:
@@ -428,8 +456,9 @@ class Executor:
 
     def _run(self, script: Script, query: str, stmt: Statement | None = None) -> PgFailure | None:
         self.reporter.statement_started(script, stmt, self.conn.info.backend_pid)
+        meanwhile, self.meanwhile = self.meanwhile, None
         try:
-            return run(self.conn, query)
+            return run(self.conn, query, meanwhile)
         except ConnectionLost as exc:
             where = script.where(stmt) if stmt else script.path
             raise DatabaseError(

@@ -7,6 +7,7 @@ that an older sqlmig refuses a table written by a newer one instead of misreadin
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import socket
@@ -87,7 +88,9 @@ COPY_SLICE_CHARS: Final = 1 << 20
 _COPY_ESCAPES: Final = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 
+@functools.cache
 def client_host() -> str:
+    """This machine's name, recorded with every history and log row (asked once per process)."""
     return socket.gethostname()
 
 
@@ -120,6 +123,9 @@ class History:
         self.table = sql.Identifier(schema, name)
         self.log_table = sql.Identifier(schema, name + "_log")
         self.display = f"{schema}.{name}"
+        # quoted names for the SQL text written once per migration (no quoting per use)
+        self.table_sql = self.table.as_string(None)
+        self.log_table_sql = self.log_table.as_string(None)
 
     # -- schema -------------------------------------------------------------------------
 
@@ -163,7 +169,7 @@ class History:
             )
 
     def _regclass(self) -> str:
-        return self.table.as_string(None)
+        return self.table_sql
 
     # -- reads --------------------------------------------------------------------------
 
@@ -295,14 +301,14 @@ class History:
             quote(client_host()), ELAPSED_MS, quote(__version__),
         )  # fmt: skip
         return (
-            f"INSERT INTO {self.table.as_string(None)} (version, name, checksum_up,"
+            f"INSERT INTO {self.table_sql} (version, name, checksum_up,"
             " checksum_down, checksum_algorithm, up_sql, down_sql, status, direction,"
             " statements_done, statement_hashes, client_host, execution_ms, sqlmig_version)"
             f" VALUES ({', '.join(values)})"
         )
 
     def delete_sql(self, version: int) -> str:
-        return f"DELETE FROM {self.table.as_string(None)} WHERE version = {int(version)}"
+        return f"DELETE FROM {self.table_sql} WHERE version = {int(version)}"
 
     def record_sql(self, event: Event, *, version: int, name: str) -> str:
         """``record`` as one statement, its execution_ms measured by the server."""
@@ -311,7 +317,7 @@ class History:
             str(os.getpid()), ELAPSED_MS, "NULL", quote(__version__),
         )  # fmt: skip
         return (
-            f"INSERT INTO {self.log_table.as_string(None)} (version, name, event, client_host,"
+            f"INSERT INTO {self.log_table_sql} (version, name, event, client_host,"
             f" client_pid, execution_ms, error, sqlmig_version) VALUES ({', '.join(values)})"
         )
 

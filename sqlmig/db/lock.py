@@ -12,7 +12,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import psycopg
 
@@ -22,8 +22,7 @@ from sqlmig.errors import LockWaitTimeout
 POLL_S = 0.1
 
 
-@dataclass(frozen=True, slots=True)
-class Holder:
+class Holder(NamedTuple):
     pid: int
     application_name: str
     client: str

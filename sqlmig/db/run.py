@@ -8,8 +8,10 @@ completed before the error, and waits in short ``select`` slices so Ctrl-C cance
 
 from __future__ import annotations
 
+import contextlib
 import select
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import NamedTuple
 
 import psycopg
 from psycopg import pq
@@ -20,8 +22,7 @@ _OK = (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK, pq.ExecStatus.EMPTY_QU
 _F = pq.DiagnosticField
 
 
-@dataclass(frozen=True, slots=True)
-class PgFailure:
+class PgFailure(NamedTuple):
     """A server error, with everything needed to point at the failing text."""
 
     sqlstate: str
@@ -39,13 +40,22 @@ class ConnectionLost(Exception):
     """The server went away mid-query (restart, terminate, network)."""
 
 
-def run(conn: Conn, query: str) -> PgFailure | None:
-    """Run ``query`` (one or more statements); None on success, else the first failure."""
+def run(conn: Conn, query: str, meanwhile: Callable[[], object] | None = None) -> PgFailure | None:
+    """Run ``query`` (one or more statements); None on success, else the first failure.
+
+    ``meanwhile`` is called once the query is sent, while the server runs it: the client's
+    own work overlaps the server's (two cores). It is best effort: an exception it raises is
+    dropped (the connection must still read this query's results), so it must only prepare work
+    that is done again, with errors reported, when it is needed.
+    """
     pg = conn.pgconn
     data = query.encode("utf-8")
     try:  # send inside the try: a Ctrl-C right after sending must still cancel the query
         pg.send_query(data)
         _flush(pg)
+        if meanwhile is not None:
+            with contextlib.suppress(Exception):
+                meanwhile()
         return _collect(pg)
     except KeyboardInterrupt:
         conn.cancel_safe()

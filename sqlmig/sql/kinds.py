@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from sqlmig.sql.lexer import IDENT_CHAR, START_CHAR, iter_tokens
 
@@ -26,14 +25,12 @@ _PLAIN_WORD: Final = re.compile(rf"[A-Za-z_]++(?!{IDENT_CHAR})")
 _NAME_START: Final = re.compile(rf'"|{START_CHAR}')  # a quoted or unquoted name
 
 
-@dataclass(frozen=True, slots=True)
-class _Step:
+class _Step(NamedTuple):
     kind: Literal["word", "optional", "group", "skip", "end"]  # see Shape
     words: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class Shape:
+class Shape(NamedTuple):
     """A statement shape: the words a statement starts with, and conditions on its options.
 
     ``pattern`` is matched word by word from the start of the statement: ``WORD`` must come

@@ -10,8 +10,7 @@ come from the same lexical fragments, and the test suite checks that both paths 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from sqlmig.sql.kinds import is_transactional
 from sqlmig.sql.lexer import (
@@ -37,8 +36,7 @@ _ROUTINE: Final = (["function"], ["procedure"])
 Head = Literal["", "routine", "copy"]
 
 
-@dataclass(frozen=True, slots=True)
-class Statement:
+class Statement(NamedTuple):
     """One statement as cut from a file (``text[offset:offset + len(sql)] == sql``).
 
     ``sql`` runs from the first token to the end of the last one: no leading or trailing

@@ -70,3 +70,40 @@ def test_error_in_a_later_piece_of_a_large_file_points_at_its_line_and_rolls_bac
     assert f"001_big.up.sql:{line}:8: 42703" in result.err
     assert "big" not in tables(db_dsn)
     assert stored(db_dsn) == []
+
+
+def test_each_migration_of_one_run_records_its_own_texts(tmp_path: Path, db_dsn: str) -> None:
+    # the text of migration N+1 is prepared while the server runs migration N: every row must
+    # still hold its own file's SQL, statement count and checksum
+    files = {
+        **pair(1, "one", "CREATE TABLE one (id int);\n", "DROP TABLE one;\n"),
+        **pair(2, "two", f"{AWKWARD}CREATE TABLE two (id int);\nSELECT 2;\n", "DROP TABLE two;\n"),
+        **pair(3, "three", "CREATE TABLE three (id int);\n", f"{AWKWARD}DROP TABLE three;\n"),
+    }
+    project = make_project(tmp_path, db_dsn, files)
+    assert run_cli(project, "up").code == 0
+    assert stored(db_dsn) == [
+        (1, "CREATE TABLE one (id int);\n", "DROP TABLE one;\n", "applied", 1, True),
+        (
+            2,
+            AWKWARD.replace("\r\n", "\n") + "CREATE TABLE two (id int);\nSELECT 2;\n",
+            "DROP TABLE two;\n",
+            "applied",
+            2,
+            True,
+        ),
+        (
+            3,
+            "CREATE TABLE three (id int);\n",
+            AWKWARD.replace("\r\n", "\n") + "DROP TABLE three;\n",
+            "applied",
+            1,
+            True,
+        ),
+    ]
+    assert run_cli(project, "validate").code == 0
+    assert run_cli(project, "down", "--all").code == 0
+    assert stored(db_dsn) == []
+    assert query(db_dsn, "SELECT version, event FROM public.sqlmig_history_log ORDER BY id") == [
+        (1, "up"), (2, "up"), (3, "up"), (3, "down"), (2, "down"), (1, "down"),
+    ]  # fmt: skip
