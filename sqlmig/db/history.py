@@ -32,6 +32,12 @@ _COLUMNS: Final = (
     " direction, statements_done, statement_hashes, error, applied_at, applied_by, client_host,"
     " execution_ms, sqlmig_version"
 )
+# ``rows`` reads the statement hashes only where a resume may compare them: an applied row is
+# never resumed, and 1,000 arrays of hashes are most of what ``status`` would parse.
+_READ_COLUMNS: Final = _COLUMNS.replace(
+    "statement_hashes",
+    "CASE WHEN status = 'applied' THEN NULL ELSE statement_hashes END",
+)
 
 _CREATE_HISTORY: Final = """
 CREATE TABLE IF NOT EXISTS {table} (
@@ -130,12 +136,23 @@ class History:
     # -- schema -------------------------------------------------------------------------
 
     def exists(self, conn: Conn) -> bool:
-        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [self._regclass()]).fetchone()
-        return bool(row and row[0])
+        return self._comment(conn) is not None
+
+    def _comment(self, conn: Conn) -> str | None:
+        """The history table's comment ('' without one), or None when there is no table: one
+        query tells both whether it exists and which format it holds."""
+        row = conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL, obj_description(to_regclass(%s), 'pg_class')",
+            [self._regclass(), self._regclass()],
+        ).fetchone()
+        if row is None or not row[0]:
+            return None
+        return str(row[1] or "")
 
     def ensure(self, conn: Conn) -> None:
         """Create both tables if missing (call under the deploy lock), then check the format."""
-        if not self.exists(conn):
+        comment = self._comment(conn)
+        if comment is None:
             with conn.transaction():
                 conn.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
@@ -147,13 +164,10 @@ class History:
                         self.table, sql.Literal(FORMAT_COMMENT)
                     )
                 )
-        self.check_format(conn)
+            comment = FORMAT_COMMENT
+        self._check_format(comment)
 
-    def check_format(self, conn: Conn) -> None:
-        row = conn.execute(
-            "SELECT obj_description(to_regclass(%s), 'pg_class')", [self._regclass()]
-        ).fetchone()
-        comment = str(row[0]) if row and row[0] else ""
+    def _check_format(self, comment: str) -> None:
         prefix = "sqlmig history format "
         if not comment.startswith(prefix) or not comment[len(prefix) :].isdigit():
             raise StateError(
@@ -175,10 +189,11 @@ class History:
 
     def rows(self, conn: Conn) -> dict[int, HistoryRow]:
         """All history rows by version; empty when the table does not exist yet."""
-        if not self.exists(conn):
+        comment = self._comment(conn)
+        if comment is None:
             return {}
-        self.check_format(conn)
-        query = sql.SQL("SELECT " + _COLUMNS + " FROM {} ORDER BY version").format(self.table)
+        self._check_format(comment)
+        query = sql.SQL("SELECT " + _READ_COLUMNS + " FROM {} ORDER BY version").format(self.table)
         return {int(r[0]): _row(r) for r in conn.execute(query).fetchall()}
 
     def get(self, conn: Conn, version: int) -> HistoryRow | None:
