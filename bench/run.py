@@ -41,6 +41,7 @@ from sqlmig.embedded import wheel_bindir  # noqa: E402
 
 PY = sys.executable
 VENV_BIN = Path(PY).parent
+SQLMIG = str(VENV_BIN / "sqlmig")  # the console script pip installs: what users run
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +129,7 @@ class Bench:
         def sqlmig(verb: str) -> Callable[[str], list[str]]:
             extra = ["--all"] if verb == "down" else []
             return lambda db: [
-                PY,
-                "-m",
-                "sqlmig",
+                SQLMIG,
                 "--config",
                 str(self.sqlmig_config(layouts, db)),
                 verb,
@@ -283,10 +282,10 @@ class Bench:
         layouts = generate.write_all(self.work / f"idle-{n}", n)
         with self.srv.database() as db:
             cfg = self.sqlmig_config(layouts, db)
-            run([PY, "-m", "sqlmig", "--config", str(cfg), "up"])
+            run([SQLMIG, "--config", str(cfg), "up"])
             self.srv.settle(db)
             for verb in ("status", "up"):
-                argv = [PY, "-m", "sqlmig", "--config", str(cfg), verb]
+                argv = [SQLMIG, "--config", str(cfg), verb]
                 times = [run(argv) for _ in range(self.profile.runs + 2)]
                 label = f"{verb} on {n:,} applied" + (" (nothing to do)" if verb == "up" else "")
                 self.rows.append(Row(label, "sqlmig", times))
@@ -340,7 +339,7 @@ class Bench:
         path = lint_file(folder, n)
         project = folder.parent
         (project / "config.yaml").write_text("migrations: migrations\n")
-        sqlmig = [PY, "-m", "sqlmig", "lint", str(path)]
+        sqlmig = [SQLMIG, "lint", str(path)]
         if not available([*sqlmig[:4], "--help"], project):
             self.note("sqlmig lint is not available: lint not measured")
             return
@@ -389,7 +388,7 @@ class Bench:
         layouts = generate.write_all(self.work / f"test-{n}", n)
         with self.srv.database() as db:
             cfg = self.sqlmig_config(layouts, db)
-            base = [PY, "-m", "sqlmig", "--config", str(cfg)]
+            base = [SQLMIG, "--config", str(cfg)]
             if not available([*base, "test", "--help"], layouts.root):
                 self.note("sqlmig test is not available: round trip not measured")
                 return
@@ -398,11 +397,7 @@ class Bench:
         ups = []
         for _ in range(self.profile.runs):
             with self.srv.database() as db:
-                ups.append(
-                    run(
-                        [PY, "-m", "sqlmig", "--config", str(self.sqlmig_config(layouts, db)), "up"]
-                    )
-                )
+                ups.append(run([SQLMIG, "--config", str(self.sqlmig_config(layouts, db)), "up"]))
         self.rows += [
             Row(f"test {n:,} migrations", "sqlmig", tests),
             Row(f"up {n:,} migrations", "sqlmig", ups),
@@ -431,7 +426,7 @@ class Bench:
             with self.srv.database() as db:
                 cfg = folder.parent / "config.yaml"
                 cfg.write_text(f"dsn: '{self.srv.url(db)}'\nmigrations: migrations\n")
-                took, rss = peak_rss([PY, "-m", "sqlmig", "--config", str(cfg), "up"])
+                took, rss = peak_rss([SQLMIG, "--config", str(cfg), "up"])
                 peaks.append(rss)
                 times.append(took)
         worst = max(peaks)
