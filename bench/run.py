@@ -286,7 +286,9 @@ class Bench:
             self.srv.settle(db)
             for verb in ("status", "up"):
                 argv = [SQLMIG, "--config", str(cfg), verb]
-                times = [run(argv) for _ in range(self.profile.runs + 2)]
+                # short commands: more runs, so that one slow moment of the machine moves the
+                # median less
+                times = [run(argv) for _ in range(3 * self.profile.runs)]
                 label = f"{verb} on {n:,} applied" + (" (nothing to do)" if verb == "up" else "")
                 self.rows.append(Row(label, "sqlmig", times))
                 self.budgets.append(Budget(f"sqlmig {label}", median(times), 0.3, "s"))
@@ -296,7 +298,7 @@ class Bench:
     def check(self) -> None:
         """``check`` as pre-commit runs it, through bench/check_speed.py's repository."""
         pairs = self.profile.check_pairs
-        check_speed.RUNS = self.profile.runs + 2
+        check_speed.RUNS = 3 * self.profile.runs
         self.srv.settle()  # no database here, but the server's background work takes a core
         repo = self.work / "check-repo"
         changed = check_speed.build(repo, pairs)
