@@ -13,23 +13,22 @@ Used by ``sqlmig test`` to prove that a down restores what its up changed. Decis
 - An index's partial predicate is part of its ``pg_get_indexdef`` definition; a constraint's
   ``NOT VALID`` and ``DEFERRABLE`` are reported as its validity and deferrability.
 - Speed: a snapshot rereads only the families (see ``snapshot_sql``) whose catalog rows changed
-  since the previous one: those the DDL log of ``watch``'s event triggers names, or else those
-  whose xmin sum changed. Everything is reread when a schema, relation, column, type,
-  function, sequence, collation, enum label, extension or role was renamed or moved, since
-  other objects' definitions show those names.
+  since the previous one, and of those only the kinds of objects they have: the families the
+  DDL log of ``watch``'s event triggers names, or else those whose xmin sum changed. Everything
+  is reread when a schema, relation, column, type, function, sequence, collation, enum label,
+  extension or role was renamed or moved, since other objects' definitions show those names.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Final, Literal
 
 import psycopg
-from psycopg import Cursor, sql
-from psycopg.rows import TupleRow
+from psycopg import sql
 
 from sqlmig.db import snapshot_sql as q
 from sqlmig.db.connect import Conn
@@ -118,16 +117,6 @@ class Difference:
 
 
 @dataclass(frozen=True, slots=True)
-class _Row:
-    ident: object
-    key: object
-    parent: object
-    summary: object
-    values: Sequence[object]
-    names: Sequence[str]
-
-
-@dataclass(frozen=True, slots=True)
 class _Family:
     items: dict[str, Item]
     idents: dict[str, Item]  # objects whose names other objects' definitions show
@@ -158,32 +147,53 @@ class Reader:
     """Takes snapshots of one database on a connection of its own, leaving out ``skip_tables``.
 
     The connection reads with ``search_path = pg_catalog`` (every user name in a definition
-    comes out qualified) and keeps its queries prepared. A snapshot costs one query for the
-    family tokens, whose cost grows with the schema, then one query per kind for the families
-    whose token changed. After ``watch``, a snapshot the caller says is ``logged`` asks the DDL
-    log which families changed instead, at a cost that does not grow with the schema.
+    comes out qualified). A snapshot costs two round trips: one statement says which families
+    changed and which of their kinds have rows, then one query string runs the prepared query
+    of each of those kinds. After ``watch``, a snapshot the caller says is ``logged`` asks the
+    DDL log what changed, at a cost that does not grow with the schema; any other asks the
+    family tokens, whose cost does.
+
+    Statements are prepared once with generic plans: planning them costs more than running
+    them for a few families. The catalogs' statistics are those of the template database and
+    the plans are made while the schema is small, so the planner takes every catalog for a few
+    rows and would scan or hash one whole for each family read: sequential scans, hash and
+    merge joins are off on this connection, and every plan is nested loops over index probes,
+    which cost what they read. Prepared by SQL ``PREPARE`` and run by ``EXECUTE`` with
+    literals (OIDs, booleans): psycopg parses a long query for placeholders on every call.
     """
 
     def __init__(self, conn: Conn, skip_tables: Sequence[str]) -> None:
         self.conn = conn
+        # psycopg prepares nothing here: it deallocates every statement of the connection
+        # when it sees a DROP, ALTER or ROLLBACK while it has some prepared
+        conn.prepare_threshold = None
         conn.execute("SET search_path = pg_catalog")
-        # planning these joins costs more than running them for a few families: plan once
         conn.execute("SET plan_cache_mode = force_generic_plan")
+        for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin", "jit"):
+            conn.execute(f"SET {setting} = off".encode())
         row = conn.execute(_SKIP, {"tables": list(skip_tables)}).fetchone()
         oids = [int(o) for o in row[0]] if row else []
         skip = f"'{{{','.join(map(str, oids))}}}'::oid[]"
-        version = conn.info.server_version
-        self._kinds = [
-            (k.tag, bit, k.root is not None, k.full(skip).encode(), k.some(skip).encode())
-            for k, bit in zip(q.kinds(version), q.kind_bits(version), strict=True)
-        ]
-        self._tables = _TABLES.format(skip=skip).encode()
+        reads = q.reads(conn.info.server_version, skip)
+        self._kinds = reads.kinds
+        self._logged_sql = reads.logged
         # an xid older than any row a token will sum: the oldest transaction still running
         base = conn.execute("SELECT txid_snapshot_xmin(txid_current_snapshot())").fetchone()
-        self._token_query = q.tokens(int(base[0]) % 2**32 if base else 3).encode()
-        self._relatives = q.relatives().encode()
-        self._tokens: dict[Root, tuple[str, int]] = {}  # token, and bits of the kinds in it
+        tokens = q.tokens(int(base[0]) % 2**32 if base else 3)
+        self._run(
+            f"PREPARE {_TOKENS} AS {tokens}",
+            f"PREPARE {_WANTED}(bigint, oid[], oid[], oid[], boolean) AS {reads.wanted}",
+            *(
+                f"PREPARE {_KIND}{n}(oid[]) AS {k.some}"
+                if k.some
+                else f"PREPARE {_KIND}{n} AS {k.full}"
+                for n, k in enumerate(self._kinds)
+            ),
+        )
+        self._tables = _TABLES.format(skip=skip).encode()
+        self._tokens: dict[Root, str] = {}
         self._families: dict[Root, _Family] = {}
+        self._items: dict[Root, Mapping[str, Item]] = {}  # what a snapshot copies
         self._owner: dict[str, Root] = {}  # the family of each item, by key
         self._parents: dict[Root, str] = {}  # each inheriting table's "parent tables"
         self.watching = False
@@ -196,6 +206,10 @@ class Reader:
                 self.conn.execute(q.WATCH.encode())
         except psycopg.errors.InsufficientPrivilege:
             return False
+        self._run(
+            f"PREPARE {_LOGGED}(bigint, oid[], oid[], oid[], boolean) AS {self._logged_sql}",
+            f"PREPARE {_SEEN} AS {q.SEEN}",
+        )
         self.watching = True
         return True
 
@@ -204,53 +218,54 @@ class Reader:
         statements the DDL log sees: DDL in one transaction, touching no role and no event
         trigger (those are read whole by a scan). ``full`` reads every family again (tests
         check the increments against it)."""
-        changed = (
-            self._logged() if logged and self.watching and not full and self._families else None
-        )
-        if changed is not None:
-            if not self._refresh_roots(*changed):
+        if logged and self.watching and not full and self._families:
+            if not self._from_log():
                 self._store(self._read(None), replace=True)
         else:
             if self.watching:  # a scan sees everything the log holds so far
-                row = self.conn.execute(q.SEEN.encode(), prepare=True).fetchone()
-                self._seen = int(row[0]) if row else self._seen
+                (rows,) = self._run(f"EXECUTE {_SEEN}")
+                self._seen = int(rows[0][0]) if rows else self._seen
             self._scan(full)
-        return Snapshot({root: family.items for root, family in self._families.items()})
+        return Snapshot(dict(self._items))
 
     def _scan(self, full: bool) -> None:
-        rows = self.conn.execute(self._token_query, prepare=True).fetchall()
-        tokens = {(str(t), int(r)): (str(v), int(b)) for t, r, v, b in rows}
+        (rows,) = self._run(f"EXECUTE {_TOKENS}")
+        tokens = {(str(t), int(r)): str(v) for t, r, v in rows}
         roles = tokens.get(_ROLES) != self._tokens.get(_ROLES)
         if self.watching and tokens.get(_GLOBALS) != self._tokens.get(_GLOBALS):
             row = self.conn.execute(q.WATCHERS.encode()).fetchone()
             self.watching = bool(row and row[0] == 2)  # a migration dropped or disabled them
-        if full or roles or not self._refresh(tokens):
+        if full or roles or not self._families or not self._refresh(tokens):
             self._store(self._read(None), replace=True)
         self._tokens = tokens
 
-    def _refresh(self, tokens: dict[Root, tuple[str, int]]) -> bool:
+    def _refresh(self, tokens: dict[Root, str]) -> bool:
         """Reread the families whose token changed; False when everything must be reread."""
-        dirty = {r: t[1] for r, t in tokens.items() if self._tokens.get(r) != t}
-        return self._refresh_roots(dirty, gone=self._tokens.keys() - tokens.keys())
+        dirty = {r for r, t in tokens.items() if self._tokens.get(r) != t}
+        gone = self._tokens.keys() - tokens.keys()
+        if not dirty:
+            return self._refresh_roots(gone, {})
+        wanted = self._ask(dirty)
+        return self._refresh_roots(dirty | wanted.keys() | gone, self._read(wanted))
 
-    def _refresh_roots(self, dirty: dict[Root, int], gone: Iterable[Root] = ()) -> bool:
-        """Reread the ``dirty`` families (values: their kinds' bits), forget the ``gone`` ones;
+    def _refresh_roots(self, roots: Iterable[Root], fresh: dict[Root, _Family]) -> bool:
+        """Replace the families ``roots`` by those ``fresh`` (a root missing there is gone);
         False when a rename means everything must be reread."""
-        fresh = self._read(dirty) if dirty else {}
         for root, family in fresh.items():
             old = self._families.get(root)
             if old is not None and _renamed(old.idents, family.idents):
                 return False
-        for root in {*dirty, *gone}:
+        for root in roots:
             self._drop(root)
         self._store(fresh)
         return True
 
     def _store(self, families: dict[Root, _Family], *, replace: bool = False) -> None:
         if replace:
-            self._families, self._owner, self._parents = {}, {}, {}
+            self._families, self._items, self._owner, self._parents = {}, {}, {}, {}
         for root, family in families.items():
             self._families[root] = family
+            self._items[root] = family.items
             for key in family.items:
                 self._owner[key] = root
             parents = family.idents["r"].attr("parent tables") if "r" in family.idents else None
@@ -260,6 +275,7 @@ class Reader:
     def _drop(self, root: Root) -> None:
         family = self._families.pop(root, None)
         if family is not None:
+            del self._items[root]
             for key in family.items:
                 if self._owner.get(key) == root:
                     del self._owner[key]
@@ -267,97 +283,132 @@ class Reader:
 
     # -- the DDL log -------------------------------------------------------------------------
 
-    def _logged(self) -> tuple[dict[Root, int], set[Root]] | None:
-        """The families the DDL log says changed, with their relatives and the bits of their
-        kinds, and those that are gone; None when the log cannot tell (a GRANT, or the log
-        itself was dropped)."""
+    def _from_log(self) -> bool:
+        """Reread the families the DDL log says changed; False when the log cannot tell (a
+        GRANT names no object, or the log itself was dropped) or a rename means everything
+        must be reread.
+
+        The log's statement finds the families of the objects the log names that still
+        exist. Those of dropped objects are known here, by name, from the snapshot before:
+        any it did not find (an index dropped alone, say) are asked for by root.
+        """
         try:
-            log = self.conn.execute(q.DRAIN.encode(), {"seen": self._seen}, prepare=True)
-            entries = log.fetchall()
+            (rows,) = self._run(f"EXECUTE {_LOGGED}({self._seen}, {_NO_ROOTS})")
         except psycopg.errors.UndefinedTable:
             self.watching = False
-            return None
-        self._seen = max([self._seen, *(int(e[0]) for e in entries)])
-        if len(entries) and self._seen % _LOG_TRIM < len(entries):
-            # now and then, so reading the log never grows with the run
-            self.conn.execute(q.TRIM.encode(), {"seen": self._seen}, prepare=True)
+            return False
+        entries, wanted = _wanted(rows)
+        if entries:
+            self._seen = max(self._seen, *(int(e[0]) for e in entries))
+            if self._seen % _LOG_TRIM < len(entries):  # now and then: the log never grows
+                self._run(q.TRIM.format(seen=self._seen))
         changed = self._changed(entries)
-        return None if changed is None else self._with_relatives(*changed)
+        if changed is None:
+            return False
+        need, gone = changed
+        need |= self._children(wanted.keys() | need | gone)
+        missing = need - wanted.keys() - gone
+        if missing:
+            wanted.update(self._ask(missing))
+        fresh = self._read(wanted) if wanted else {}
+        return self._refresh_roots(wanted.keys() | missing | gone, fresh)
 
-    def _changed(
-        self, entries: Sequence[tuple[Any, ...]]
-    ) -> tuple[dict[Root, int], set[Root]] | None:
-        """From log entries: the families still there, with their kinds' bits where known
-        (-1: every kind), and the tables whose partitions or children changed too."""
-        dirty: dict[Root, int] = {}
-        parents: set[Root] = set()
-        for _, dropped, objid, command, object_type, address, tag, root, bits, parent in entries:
-            if dropped:
-                for found in self._dropped(int(objid), str(object_type), address or []):
-                    dirty.setdefault(found, -1)
-            elif tag is not None:
-                dirty[(str(tag), int(root))] = int(bits)
-                if parent:
-                    parents.add(("r", int(root)))
+    def _changed(self, entries: Sequence[Sequence[Any]]) -> tuple[set[Root], set[Root]] | None:
+        """From log entries: the families of dropped objects that still exist, and those
+        gone with their root; None when the log cannot say what changed (a GRANT names the
+        kind of object, not which one)."""
+        need: set[Root] = set()
+        gone: set[Root] = set()
+        for _, dropped, objid, command, object_type, name in entries:
+            if dropped == "true":
+                if object_type in _ROOT_TAGS:
+                    root = (_ROOT_TAGS[object_type], int(objid))
+                    if root in self._families:
+                        gone.add(root)
+                elif object_type in _GLOBAL_TYPES:
+                    need.add(_GLOBALS)
+                elif name is not None:
+                    keys = (k.format(name) for k in _MEMBER_KEYS.get(object_type, ()))
+                    need.update(self._owner[k] for k in keys if k in self._owner)
             elif objid is None and command in ("GRANT", "REVOKE"):
-                return None  # the log says what kind of object, not which one
-        return dirty, parents
+                return None
+        return need, gone
 
-    def _dropped(self, objid: int, object_type: str, address: Sequence[str]) -> list[Root]:
-        """The family of a dropped object; [] for objects no snapshot kind shows."""
-        if object_type in _ROOT_TAGS:
-            root = (_ROOT_TAGS[object_type], objid)
-            return [root] if root in self._families else []
-        if object_type in _GLOBAL_TYPES:
-            return [_GLOBALS]
-        if len(address) < 2:
-            return []
-        name = f"{address[0]}.{address[1]}"
-        keys = _MEMBER_KEYS.get(object_type, ())
-        return [self._owner[k.format(name)] for k in keys if k.format(name) in self._owner]
+    def _children(self, roots: Iterable[Root]) -> set[Root]:
+        """The tables that were partitions or children of the relations ``roots`` at the
+        snapshot before: one just detached no longer shows in ``pg_inherits``."""
+        if not self._parents:
+            return set()
+        names = {_relation_name(self._families[r]) for r in roots if r in self._families}
+        return {
+            child
+            for child, of in self._parents.items()
+            if any(n and n in of.split(", ") for n in names)
+        }
 
-    def _with_relatives(
-        self, dirty: dict[Root, int], parents: set[Root]
-    ) -> tuple[dict[Root, int], set[Root]]:
-        """``dirty`` with each changed table's partitions and children, the tables typed
-        after a changed type, and a table just detached from a changed parent, all with their
-        kinds' bits; and the dirty families that no longer exist."""
-        names = {_relation_name(self._families[r]) for r in dirty if r in self._families}
-        ask = set(parents)
-        for child, of in self._parents.items():
-            if any(n and n in of.split(", ") for n in names):
-                ask.add(child)
-        ask |= {r for r, bits in dirty.items() if r[0] == "r" and bits == -1}
-        types = [oid for tag, oid in dirty if tag == "T"]
-        if ask or types:
-            params = {"tables": [oid for _, oid in ask], "types": types}
-            rows = self.conn.execute(self._relatives, params, prepare=True).fetchall()
-            found = {("r", int(o)): int(b) for o, b in rows}
-            dirty = {r: b for r, b in dirty.items() if r not in ask} | found
-            return dirty, ask - found.keys()
-        return dirty, set()
+    # -- reading -----------------------------------------------------------------------------
 
-    def _read(self, roots: dict[Root, int] | None) -> dict[Root, _Family]:
-        """The families ``roots`` (None: all; the values are their kinds' bits) as they are
-        now; empty ones are left out."""
-        wanted: dict[str, list[int]] = {}
-        bits: dict[str, int] = {}
-        for (tag, oid), kinds in (roots or {}).items():  # kinds -1: every kind
-            wanted.setdefault(tag, []).append(oid)
-            bits[tag] = bits.get(tag, 0) | kinds
-        # one query after the other: on a local socket psycopg's pipeline costs more than
-        # the round trips it saves
-        found: dict[Root, list[_Row]] = {}
-        for tag, bit, restrictable, full, some in self._kinds:
-            if roots is None or (not restrictable and bits.get(tag, 0) & bit):
-                cur = self.conn.execute(full, prepare=True)
-            elif bits.get(tag, 0) & bit:
-                cur = self.conn.execute(some, {"roots": wanted[tag]}, prepare=True)
-            else:
-                continue
-            for oid, row in _rows(cur):
-                found.setdefault((tag, oid), []).append(row)
-        return {root: _family(rows) for root, rows in found.items()}
+    def _ask(self, roots: set[Root]) -> dict[Root, int | None]:
+        """The families ``roots`` that exist, with the partitions and children of each table
+        and the tables typed after each type, and the bits of the kinds with rows in each."""
+        arrays = ", ".join(
+            [
+                _array(oid for tag, oid in roots if tag in ("r", "S")),
+                _array(oid for tag, oid in roots if tag == "f"),
+                _array(oid for tag, oid in roots if tag == "T"),
+                "true" if _GLOBALS in roots else "false",
+            ]
+        )
+        (rows,) = self._run(f"EXECUTE {_WANTED}(NULL, {arrays})")
+        return _wanted(rows)[1]
+
+    def _read(self, roots: dict[Root, int | None] | None) -> dict[Root, _Family]:
+        """The families ``roots`` (None: all), reading only the kinds of their bits (None:
+        every kind of their tag), as they are now; empty ones are left out."""
+        if roots is None:
+            # planned afresh (rare): a generic plan made for a small schema would be kept
+            numbers = list(range(len(self._kinds)))
+            results = self._run(*(k.full for k in self._kinds))
+        else:
+            numbers, statements = [], []
+            for n, kind in enumerate(self._kinds):
+                oids = [
+                    oid
+                    for (tag, oid), bits in roots.items()
+                    if tag == kind.tag and (bits is None or bits >> n & 1)
+                ]
+                if oids:
+                    numbers.append(n)
+                    args = f"({_array(oids)})" if kind.some is not None else ""
+                    statements.append(f"EXECUTE {_KIND}{n}{args}")
+            results = self._run(*statements) if statements else []
+        found: dict[Root, list[Item]] = {}
+        idents: dict[Root, dict[str, Item]] = {}
+        for n, rows in zip(numbers, results, strict=True):
+            tag, names = self._kinds[n].tag, self._kinds[n].names
+            for root, ident, key, parent, summary, *values in rows:
+                attrs = tuple(
+                    (a, None if v is None else str(v)) for a, v in zip(names, values, strict=True)
+                )
+                item = Item(str(key), parent, summary or "", attrs)
+                found.setdefault((tag, root), []).append(item)
+                if ident is not None:
+                    idents.setdefault((tag, root), {})[str(ident)] = item
+        return {
+            root: _Family({item.key: item for item in items}, idents.get(root, {}))
+            for root, items in found.items()
+        }
+
+    def _run(self, *statements: str) -> list[list[tuple[Any, ...]]]:
+        """Run ``statements`` in one round trip (no parameters: the simple protocol); the rows
+        of each that returns rows."""
+        cur = self.conn.execute(";\n".join(statements).encode(), prepare=False)
+        out: list[list[tuple[Any, ...]]] = []
+        while True:
+            if cur.description is not None:
+                out.append(cur.fetchall())
+            if not cur.nextset():
+                return out
 
     def row_counts(self) -> dict[str, int]:
         """Rows in each table (partitions counted, not their parents), by table key."""
@@ -373,33 +424,39 @@ class Reader:
         return {str(key): int(n) for key, n in self.conn.execute(query).fetchall()}
 
 
+# the Reader's prepared statements
+_KIND: Final = "sqlmig_kind"
+_WANTED: Final = "sqlmig_wanted"
+_LOGGED: Final = "sqlmig_logged"
+_TOKENS: Final = "sqlmig_tokens"
+_SEEN: Final = "sqlmig_seen"
+_NO_ROOTS: Final = "'{}', '{}', '{}', false"
+
+
+def _array(oids: Iterable[int]) -> str:
+    """An OID array literal."""
+    return "'{" + ",".join(map(str, oids)) + "}'"
+
+
+def _wanted(
+    rows: Iterable[Sequence[Any]],
+) -> tuple[list[Sequence[Any]], dict[Root, int | None]]:
+    """A statement saying what to read: its DDL log entries, and the families to read with
+    the bits of their kinds."""
+    entries: list[Sequence[Any]] = []
+    wanted: dict[Root, int | None] = {}
+    for row in rows:
+        if row[0] == q.LOG_ROW:
+            entries.append(row[2:8])
+        else:
+            wanted[(row[2], row[1])] = row[8]
+    return entries, wanted
+
+
 def _relation_name(family: _Family) -> str | None:
     item = family.idents.get("r")
     match = _RELATION_RE.fullmatch(item.key) if item is not None else None
     return match.group(1) if match else None
-
-
-def _rows(cur: Cursor[TupleRow]) -> Iterator[tuple[int, _Row]]:
-    """A kind query's rows: (root OID, ident, key, parent, summary, *named attributes)."""
-    names = [col.name for col in cur.description or ()][5:]
-    for r in cur.fetchall():
-        yield int(r[0]), _Row(r[1], r[2], r[3], r[4], r[5:], names)
-
-
-def _family(rows: Iterable[_Row]) -> _Family:
-    items: dict[str, Item] = {}
-    idents: dict[str, Item] = {}
-    for row in rows:
-        attrs = tuple((n, _text(v)) for n, v in zip(row.names, row.values, strict=True))
-        item = Item(str(row.key), _text(row.parent), str(row.summary or ""), attrs)
-        items[item.key] = item
-        if row.ident is not None:
-            idents[str(row.ident)] = item
-    return _Family(items, idents)
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def _renamed(before: Mapping[str, Item], after: Mapping[str, Item]) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
+from sqlmig.db import snapshot_sql as q
 from sqlmig.db.connect import Conn, connect
 from sqlmig.db.history import History
 from sqlmig.db.snapshot import Reader, Snapshot, compare, logs
@@ -553,3 +554,36 @@ def test_a_migration_that_drops_the_log_falls_back_to_a_scan(conn: Conn, db_dsn:
         assert not r.watching
     finally:
         r.conn.close()
+
+
+def test_each_kind_names_the_attributes_its_query_returns(conn: Conn) -> None:
+    version = conn.info.server_version
+    reads = q.reads(version, "'{}'::oid[]")
+    conn.execute("SET search_path = pg_catalog")
+    for kind, read in zip(q.kinds(version), reads.kinds, strict=True):
+        query = kind.template.format(only="", skip="'{}'::oid[]", first=q.FIRST_USER_OID)
+        cur = conn.execute(f"SELECT * FROM ({query}) s LIMIT 0".encode())
+        columns = [c.name for c in cur.description or ()]
+        assert len(columns) == 5 + len(read.names)
+        assert tuple(columns[5:]) == read.names
+
+
+def test_a_family_is_read_with_its_partitions_and_children(conn: Conn, db_dsn: str) -> None:
+    conn.execute(
+        "CREATE TABLE p (id int, v text) PARTITION BY RANGE (id);"
+        " CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (id);"
+        " CREATE TABLE p11 PARTITION OF p1 FOR VALUES FROM (0) TO (5);"
+        " CREATE TABLE base (id int); CREATE TABLE child () INHERITS (base);"
+    )
+    r = reader(db_dsn)
+    try:
+        assert r.watch()
+        r.snapshot()
+        change = "ALTER TABLE p ADD COLUMN w int; ALTER TABLE base ADD COLUMN w int;"
+        conn.execute(change.encode())
+        after = r.snapshot(logged=logs(change))
+    finally:
+        r.conn.close()
+    assert after == fresh(db_dsn)
+    for table in ("p", "p1", "p11", "base", "child"):
+        assert f"column public.{table}.w" in after.items
