@@ -173,8 +173,8 @@ def _up_script(e: Entry) -> Script:
 def _down_script(e: Entry) -> Script:
     if e.migration is not None and e.migration.down is not None:
         script = Script.from_file(e.migration.down, "down")
-    elif e.row is not None and e.row.down_sql is not None:
-        script = Script.from_history(e.label, e.row.down_sql, "down")
+    elif e.stored is not None and e.stored.down_sql is not None:
+        script = Script.from_history(e.label, e.stored.down_sql, "down")
     else:
         raise MigrationFileError(
             f"{e.label}: no down file and no down SQL stored in history",
@@ -193,10 +193,10 @@ def _text(e: Entry) -> MigrationText:
     """What history should record for ``e``: its files, or what history already holds."""
     if e.migration is not None:
         return MigrationText.of(e.migration)
-    row = e.row
-    assert row is not None
+    row, stored = e.row, e.stored
+    assert row is not None and stored is not None  # Session.entries reads it for such entries
     return MigrationText(
-        e.version, e.name, row.checksum_up, row.checksum_down, row.up_sql, row.down_sql
+        e.version, e.name, row.checksum_up, row.checksum_down, stored.up_sql, stored.down_sql
     )
 
 
@@ -270,7 +270,7 @@ def up(
     migrations = ctx.migrations()
     result = RunResult(ctx.target.name, dry_run=dry_run)
     with _session(ctx, locked=not dry_run) as session:
-        entries = reconcile(migrations, session.rows())
+        entries = session.entries(migrations)
         _warn_missing(ctx, entries)
         todo = [
             (e, _up_script(e))
@@ -300,7 +300,7 @@ def down(
     migrations = ctx.migrations()
     result = RunResult(ctx.target.name, dry_run=dry_run)
     with _session(ctx, locked=not dry_run) as session:
-        entries = reconcile(migrations, session.rows())
+        entries = session.entries(migrations)
         todo = [
             (e, _down_script(e))
             for e in plan_down(entries, to=to, step=step, everything=everything)
@@ -363,7 +363,7 @@ def apply(
     migrations = ctx.migrations()
     result = RunResult(ctx.target.name, dry_run=dry_run)
     with _session(ctx, locked=not dry_run) as session:
-        entries = reconcile(migrations, session.rows())
+        entries = session.entries(migrations)
         refuse_drift(entries)
         e = find_migration(entries, key)
         if revert:
@@ -416,7 +416,7 @@ def _reverting(row: HistoryRow) -> bool:
 def validate(ctx: Context) -> ValidateResult:
     migrations = ctx.migrations()
     with _session(ctx, locked=False) as session:
-        entries = reconcile(migrations, session.rows())
+        entries = session.entries(migrations)
     return ValidateResult(ctx.target.name, [p for e in entries for p in _problems(e)])
 
 

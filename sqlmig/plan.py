@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 from sqlmig.checksum import ALGORITHM, statement_hash
 from sqlmig.errors import DriftError, StateError, UsageError
 from sqlmig.files import Migration
-from sqlmig.records import HistoryRow
+from sqlmig.records import HistoryRow, StoredText
 
 if TYPE_CHECKING:
     from sqlmig.sql.split import Statement
@@ -35,6 +35,7 @@ class Entry(NamedTuple):
     state: State
     migration: Migration | None
     row: HistoryRow | None
+    stored: StoredText | None = None  # the SQL history stored, when read (see Session.entries)
 
     @property
     def label(self) -> str:
@@ -130,7 +131,9 @@ def file_diff(e: Entry, which: str) -> str:
     """Unified diff of ``e``'s up or down file against the SQL stored when it ran."""
     assert e.migration is not None and e.row is not None
     f = e.migration.up if which == "up" else e.migration.down
-    stored = e.row.up_sql if which == "up" else e.row.down_sql
+    if e.stored is None:
+        return ""  # its stored SQL was not read: a caller that shows diffs reads it first
+    stored = e.stored.up_sql if which == "up" else e.stored.down_sql
     return unified_diff(stored or "", f.text if f else "", f"{e.label}.{which}.sql")
 
 

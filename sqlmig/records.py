@@ -19,8 +19,7 @@ class HistoryRow(NamedTuple):
     checksum_up: str
     checksum_down: str | None
     checksum_algorithm: str
-    up_sql: str
-    down_sql: str | None
+    has_down_sql: bool  # the texts themselves are read only when needed: see StoredText
     status: Status
     direction: Direction
     statements_done: int
@@ -31,6 +30,14 @@ class HistoryRow(NamedTuple):
     client_host: str | None
     execution_ms: int | None
     sqlmig_version: str
+
+
+class StoredText(NamedTuple):
+    """The SQL history stored when a migration ran: read only for the few entries that need it
+    (a drift diff, a down whose file is gone), never for every row: a seed file may be 50 MB."""
+
+    up_sql: str
+    down_sql: str | None
 
 
 class MigrationText(NamedTuple):

@@ -11,7 +11,7 @@ import functools
 import os
 import secrets
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Final
 
 from psycopg import sql
@@ -21,7 +21,7 @@ from sqlmig._version import __version__
 from sqlmig.checksum import ALGORITHM
 from sqlmig.db.connect import Conn
 from sqlmig.errors import ConfigError, StateError
-from sqlmig.records import Direction, Event, HistoryRow, MigrationText, Status
+from sqlmig.records import Direction, Event, HistoryRow, MigrationText, Status, StoredText
 
 FORMAT: Final = 1
 FORMAT_COMMENT: Final = f"sqlmig history format {FORMAT}"
@@ -32,11 +32,11 @@ _COLUMNS: Final = (
     " direction, statements_done, statement_hashes, error, applied_at, applied_by, client_host,"
     " execution_ms, sqlmig_version"
 )
-# ``rows`` reads the statement hashes only where a resume may compare them: an applied row is
-# never resumed, and 1,000 arrays of hashes are most of what ``status`` would parse.
-_READ_COLUMNS: Final = _COLUMNS.replace(
-    "statement_hashes",
-    "CASE WHEN status = 'applied' THEN NULL ELSE statement_hashes END",
+# What ``rows`` and ``get`` read: not the SQL texts (``texts`` reads those for the rows that need
+# them), and the statement hashes only where a resume may compare them (an applied row is never
+# resumed; 1,000 arrays of hashes would be most of what ``status`` parses).
+_READ_COLUMNS: Final = _COLUMNS.replace("up_sql, down_sql", "down_sql IS NOT NULL").replace(
+    "statement_hashes", "CASE WHEN status = 'applied' THEN NULL ELSE statement_hashes END"
 )
 
 _CREATE_HISTORY: Final = """
@@ -197,9 +197,17 @@ class History:
         return {int(r[0]): _row(r) for r in conn.execute(query).fetchall()}
 
     def get(self, conn: Conn, version: int) -> HistoryRow | None:
-        query = sql.SQL("SELECT " + _COLUMNS + " FROM {} WHERE version = %s").format(self.table)
-        row = conn.execute(query, [version]).fetchone()
+        query = sql.SQL("SELECT " + _READ_COLUMNS + " FROM {} WHERE version = %s")
+        row = conn.execute(query.format(self.table), [version]).fetchone()
         return _row(row) if row else None
+
+    def texts(self, conn: Conn, versions: Collection[int]) -> dict[int, StoredText]:
+        """The stored up and down SQL of ``versions`` (those with a row)."""
+        if not versions:
+            return {}
+        query = sql.SQL("SELECT version, up_sql, down_sql FROM {} WHERE version = ANY(%s)")
+        rows = conn.execute(query.format(self.table), [sorted(versions)]).fetchall()
+        return {int(v): StoredText(up, down) for v, up, down in rows}
 
     def statements_done(self, conn: Conn, version: int) -> int:
         """How many statements of ``version`` the committed history says ran (0 without a row);

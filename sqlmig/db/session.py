@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from sqlmig.db.connect import Conn, connect, database_errors
 from sqlmig.db.history import History
 from sqlmig.db.lock import Holder, deploy_lock
+from sqlmig.files import Migration
+from sqlmig.plan import Entry, reconcile
 from sqlmig.records import HistoryRow
 
 
@@ -19,6 +21,18 @@ class Session:
 
     def rows(self) -> dict[int, HistoryRow]:
         return self.history.rows(self.conn)
+
+    def entries(self, migrations: Sequence[Migration]) -> list[Entry]:
+        """Files and history reconciled, with the stored SQL read for the entries that need it:
+        an edited applied migration (its diff) and one whose files are gone (its down)."""
+        entries = reconcile(migrations, self.rows())
+        wanted = {
+            e.version
+            for e in entries
+            if e.state == "changed" or (e.migration is None and e.row is not None)
+        }
+        stored = self.history.texts(self.conn, wanted)
+        return [e._replace(stored=stored[e.version]) if e.version in stored else e for e in entries]
 
     def prepare_writes(self) -> None:
         """Create the history tables if missing: called only once there is work to record, so a

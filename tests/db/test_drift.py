@@ -100,3 +100,26 @@ def test_down_of_a_migration_whose_files_are_gone_uses_the_stored_down(
     assert result.code == 0, result.text
     assert history(db_dsn) == []
     assert query(db_dsn, "SELECT to_regclass('public.later')") == [(None,)]
+
+
+def test_down_of_a_migration_whose_files_are_gone_runs_the_stored_down_sql(
+    tmp_path: Path, db_dsn: str
+) -> None:
+    project = make_project(tmp_path, db_dsn, {**USERS, **LATER})
+    assert run_cli(project, "up").code == 0
+    for name in LATER:
+        (project / "migrations" / name).unlink()
+    status = run_cli(project, "status", "--format", "json")
+    assert [m["state"] for m in json.loads(status.out)["migrations"]] == [
+        "applied",
+        "missing-file",
+    ]
+    result = run_cli(project, "down")
+    assert result.code == 0, result.text
+    assert "002_later" in result.err
+    assert query(db_dsn, "SELECT to_regclass('later') IS NULL") == [(True,)]
+    assert history(db_dsn) == [(1, "applied", 1)]
+    logged = query(
+        db_dsn, "SELECT version, event FROM public.sqlmig_history_log WHERE version = 2 ORDER BY id"
+    )
+    assert logged == [(2, "up"), (2, "down")]

@@ -45,8 +45,7 @@ def row(
         checksum_up=checksum(text),
         checksum_down=m.down.checksum if m.down else None,
         checksum_algorithm=ALGORITHM,
-        up_sql=text,
-        down_sql=m.down.text if m.down else None,
+        has_down_sql=m.down is not None,
         status=status,  # type: ignore[arg-type]
         direction=direction,  # type: ignore[arg-type]
         statements_done=done,
