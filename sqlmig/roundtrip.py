@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from sqlmig.errors import SqlmigError, UsageError
 from sqlmig.files import Migration
@@ -16,6 +16,9 @@ from sqlmig.script import Script
 
 if TYPE_CHECKING:
     from sqlmig.commands import Context
+
+# a migration's up, and its down (None: no down file, or an irreversible one)
+Scripts: TypeAlias = tuple[Script, Script | None]
 
 
 @dataclass
@@ -63,11 +66,11 @@ def verify(
         return RoundTripResult(ctx.target.name, "")
     first = first_tested(migrations, only=only, start=start)
     todo = migrations[: first + 1] if only is not None else migrations
-    check_scripts(todo)
+    scripts = check_scripts(todo)
 
     from sqlmig.db.roundtrip import run
 
-    return run(ctx, todo, first, admin_dsn)
+    return run(ctx, todo, scripts, first, admin_dsn)
 
 
 def first_tested(migrations: Sequence[Migration], *, only: int | None, start: int | None) -> int:
@@ -95,9 +98,16 @@ def _versions(migrations: Sequence[Migration]) -> str:
     return f"versions found: {shown}{more}" if shown else "the migrations folder is empty"
 
 
-def check_scripts(migrations: Sequence[Migration]) -> None:
-    """Split every up and down file now, raising MigrationFileError for the first bad one."""
+def check_scripts(migrations: Sequence[Migration]) -> list[Scripts]:
+    """Split every up and down file now, raising MigrationFileError for the first bad one;
+    the scripts, run as they were split."""
+    out: list[Scripts] = []
     for m in migrations:
-        Script.from_file(m.up, "up").check_runnable()
+        up = Script.from_file(m.up, "up")
+        up.check_runnable()
+        down = None
         if m.down is not None and not m.down.directives.irreversible:
-            Script.from_file(m.down, "down").check_runnable()
+            down = Script.from_file(m.down, "down")
+            down.check_runnable()
+        out.append((up, down))
+    return out

@@ -21,20 +21,26 @@ Used by ``sqlmig test`` to prove that a down restores what its up changed. Decis
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import select
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Final, Literal
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
+from psycopg.adapt import Transformer
 
 from sqlmig.db import snapshot_sql as q
 from sqlmig.db.connect import Conn
 
 Change = Literal["extra", "missing", "changed"]
 Root = tuple[str, int]  # a family: its tag and its root object's OID
+# a family to read: the kinds with rows in it and those that changed (None: all of them)
+Wanted = tuple[int | None, int | None]
+Work = Callable[[], object]  # client work for while the server reads
 _ROLES: Final[Root] = ("R", 0)
 _GLOBALS: Final[Root] = ("G", 0)
 _LOG_TRIM: Final = 1000  # DDL log entries read between deletions of those read
@@ -120,6 +126,7 @@ class Difference:
 class _Family:
     items: dict[str, Item]
     idents: dict[str, Item]  # objects whose names other objects' definitions show
+    kinds: dict[int, list[tuple[str | None, Item]]]  # the objects of each kind, with idents
 
 
 _SKIP: Final = """
@@ -167,6 +174,8 @@ class Reader:
         # psycopg prepares nothing here: it deallocates every statement of the connection
         # when it sees a DROP, ALTER or ROLLBACK while it has some prepared
         conn.prepare_threshold = None
+        self._loader = Transformer(conn)  # loads the rows of results ``_run`` reads itself
+        self._meanwhile: Work | None = None
         conn.execute("SET search_path = pg_catalog")
         conn.execute("SET plan_cache_mode = force_generic_plan")
         for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin", "jit"):
@@ -182,7 +191,7 @@ class Reader:
         tokens = q.tokens(int(base[0]) % 2**32 if base else 3)
         self._run(
             f"PREPARE {_TOKENS} AS {tokens}",
-            f"PREPARE {_WANTED}(bigint, oid[], oid[], oid[], boolean) AS {reads.wanted}",
+            f"PREPARE {_WANTED}(oid[], oid[], oid[], boolean) AS {reads.wanted}",
             *(
                 f"PREPARE {_KIND}{n}(oid[]) AS {k.some}"
                 if k.some
@@ -207,17 +216,29 @@ class Reader:
         except psycopg.errors.InsufficientPrivilege:
             return False
         self._run(
-            f"PREPARE {_LOGGED}(bigint, oid[], oid[], oid[], boolean) AS {self._logged_sql}",
+            f"PREPARE {_LOGGED}(bigint) AS {self._logged_sql}",
             f"PREPARE {_SEEN} AS {q.SEEN}",
         )
         self.watching = True
         return True
 
-    def snapshot(self, *, full: bool = False, logged: bool = False) -> Snapshot:
+    def snapshot(
+        self, *, full: bool = False, logged: bool = False, meanwhile: Work | None = None
+    ) -> Snapshot:
         """The schema now. ``logged``: every change since the previous snapshot was made by
         statements the DDL log sees: DDL in one transaction, touching no role and no event
         trigger (those are read whole by a scan). ``full`` reads every family again (tests
-        check the increments against it)."""
+        check the increments against it). ``meanwhile``: client work done while the server
+        reads the families (see ``_run``), or after the snapshot when none is read."""
+        self._meanwhile = meanwhile
+        snapshot = self._snapshot(full, logged)
+        work, self._meanwhile = self._meanwhile, None
+        if work is not None:
+            with contextlib.suppress(Exception):
+                work()
+        return snapshot
+
+    def _snapshot(self, full: bool, logged: bool) -> Snapshot:
         if logged and self.watching and not full and self._families:
             if not self._from_log():
                 self._store(self._read(None), replace=True)
@@ -293,7 +314,7 @@ class Reader:
         any it did not find (an index dropped alone, say) are asked for by root.
         """
         try:
-            (rows,) = self._run(f"EXECUTE {_LOGGED}({self._seen}, {_NO_ROOTS})")
+            (rows,) = self._run(f"EXECUTE {_LOGGED}({self._seen})")
         except psycopg.errors.UndefinedTable:
             self.watching = False
             return False
@@ -306,30 +327,41 @@ class Reader:
         if changed is None:
             return False
         need, gone = changed
-        need |= self._children(wanted.keys() | need | gone)
-        missing = need - wanted.keys() - gone
+        for child in self._children(wanted.keys() | need.keys() | gone):
+            need[child] = None
+        missing = {
+            r
+            for r, kinds in need.items()
+            if r not in gone and not (r in wanted and _covers(wanted[r][1], kinds))
+        }
         if missing:
             wanted.update(self._ask(missing))
         fresh = self._read(wanted) if wanted else {}
         return self._refresh_roots(wanted.keys() | missing | gone, fresh)
 
-    def _changed(self, entries: Sequence[Sequence[Any]]) -> tuple[set[Root], set[Root]] | None:
-        """From log entries: the families of dropped objects that still exist, and those
-        gone with their root; None when the log cannot say what changed (a GRANT names the
-        kind of object, not which one)."""
-        need: set[Root] = set()
+    def _changed(
+        self, entries: Sequence[Sequence[Any]]
+    ) -> tuple[dict[Root, int | None], set[Root]] | None:
+        """From log entries: the families of dropped objects that still exist, with the
+        kinds that changed in each, and those gone with their root; None when the log cannot
+        say what changed (a GRANT names the kind of object, not which one)."""
+        need: dict[Root, int | None] = {}
         gone: set[Root] = set()
-        for _, dropped, objid, command, object_type, name in entries:
+        for _, dropped, objid, command, object_type, name, normal in entries:
             if dropped == "true":
                 if object_type in _ROOT_TAGS:
                     root = (_ROOT_TAGS[object_type], int(objid))
                     if root in self._families:
                         gone.add(root)
                 elif object_type in _GLOBAL_TYPES:
-                    need.add(_GLOBALS)
-                elif name is not None:
-                    keys = (k.format(name) for k in _MEMBER_KEYS.get(object_type, ()))
-                    need.update(self._owner[k] for k in keys if k in self._owner)
+                    need[_GLOBALS] = None
+                elif name is not None and (normal == "true" or object_type != "trigger"):
+                    # (a foreign key's triggers, hidden, are dropped with it, not normally)
+                    kinds = q.DROPPED_KINDS.get(object_type)
+                    for key in (k.format(name) for k in _MEMBER_KEYS.get(object_type, ())):
+                        if key in self._owner:
+                            root = self._owner[key]
+                            need[root] = _union(need[root], kinds) if root in need else kinds
             elif objid is None and command in ("GRANT", "REVOKE"):
                 return None
         return need, gone
@@ -348,9 +380,9 @@ class Reader:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _ask(self, roots: set[Root]) -> dict[Root, int | None]:
+    def _ask(self, roots: set[Root]) -> dict[Root, Wanted]:
         """The families ``roots`` that exist, with the partitions and children of each table
-        and the tables typed after each type, and the bits of the kinds with rows in each."""
+        and the tables typed after each type, each to read whole."""
         arrays = ", ".join(
             [
                 _array(oid for tag, oid in roots if tag in ("r", "S")),
@@ -359,31 +391,57 @@ class Reader:
                 "true" if _GLOBALS in roots else "false",
             ]
         )
-        (rows,) = self._run(f"EXECUTE {_WANTED}(NULL, {arrays})")
+        (rows,) = self._run(f"EXECUTE {_WANTED}({arrays})")
         return _wanted(rows)[1]
 
-    def _read(self, roots: dict[Root, int | None] | None) -> dict[Root, _Family]:
-        """The families ``roots`` (None: all), reading only the kinds of their bits (None:
-        every kind of their tag), as they are now; empty ones are left out."""
+    def _read(self, roots: dict[Root, Wanted] | None) -> dict[Root, _Family]:
+        """The families ``roots`` (None: all) as they are now; empty ones are left out.
+
+        Of a family already read, only the kinds that changed are read again (the others are
+        kept); of those, only the kinds with rows (a family that is not a table: every kind
+        of its tag)."""
         if roots is None:
             # planned afresh (rare): a generic plan made for a small schema would be kept
             numbers = list(range(len(self._kinds)))
             results = self._run(*(k.full for k in self._kinds))
-        else:
-            numbers, statements = [], []
-            for n, kind in enumerate(self._kinds):
-                oids = [
-                    oid
-                    for (tag, oid), bits in roots.items()
-                    if tag == kind.tag and (bits is None or bits >> n & 1)
-                ]
-                if oids:
-                    numbers.append(n)
-                    args = f"({_array(oids)})" if kind.some is not None else ""
-                    statements.append(f"EXECUTE {_KIND}{n}{args}")
-            results = self._run(*statements) if statements else []
-        found: dict[Root, list[Item]] = {}
-        idents: dict[Root, dict[str, Item]] = {}
+            found = self._rows(numbers, results)
+            return {root: _family(kinds) for root, kinds in found.items()}
+        # the kinds of each family that changed (None: all of them)
+        changed = {r: w[1] if r in self._families else None for r, w in roots.items()}
+        numbers, statements = [], []
+        for n, kind in enumerate(self._kinds):
+            bit = 1 << n
+            oids = [
+                oid
+                for (tag, oid), (rows, _) in roots.items()
+                if tag == kind.tag
+                and (rows is None or rows & bit)
+                and _covers(changed[(tag, oid)], bit)
+            ]
+            if oids:
+                numbers.append(n)
+                args = f"({_array(oids)})" if kind.some is not None else ""
+                statements.append(f"EXECUTE {_KIND}{n}{args}")
+        work, self._meanwhile = self._meanwhile, None
+        results = self._run(*statements, meanwhile=work) if statements else []
+        self._meanwhile = None if statements else work
+        found = self._rows(numbers, results)
+        out: dict[Root, _Family] = {}
+        for root, kinds in changed.items():
+            if kinds is not None:  # keep the kinds that did not change
+                old = self._families[root].kinds
+                kept = {n: rows for n, rows in old.items() if not kinds >> n & 1}
+                found[root] = kept | found.get(root, {})
+            if found.get(root):
+                out[root] = _family(found[root])
+        return out
+
+    def _rows(
+        self, numbers: Sequence[int], results: Sequence[Sequence[tuple[Any, ...]]]
+    ) -> dict[Root, dict[int, list[tuple[str | None, Item]]]]:
+        """The rows of kind queries (kind ``numbers[i]`` returned ``results[i]``): each
+        family's objects, by kind, with their idents."""
+        found: dict[Root, dict[int, list[tuple[str | None, Item]]]] = {}
         for n, rows in zip(numbers, results, strict=True):
             tag, names = self._kinds[n].tag, self._kinds[n].names
             for root, ident, key, parent, summary, *values in rows:
@@ -391,24 +449,43 @@ class Reader:
                     (a, None if v is None else str(v)) for a, v in zip(names, values, strict=True)
                 )
                 item = Item(str(key), parent, summary or "", attrs)
-                found.setdefault((tag, root), []).append(item)
-                if ident is not None:
-                    idents.setdefault((tag, root), {})[str(ident)] = item
-        return {
-            root: _Family({item.key: item for item in items}, idents.get(root, {}))
-            for root, items in found.items()
-        }
+                found.setdefault((tag, root), {}).setdefault(n, []).append((ident, item))
+        return found
 
-    def _run(self, *statements: str) -> list[list[tuple[Any, ...]]]:
-        """Run ``statements`` in one round trip (no parameters: the simple protocol); the rows
-        of each that returns rows."""
-        cur = self.conn.execute(";\n".join(statements).encode(), prepare=False)
+    def _run(self, *statements: str, meanwhile: Work | None = None) -> list[list[tuple[Any, ...]]]:
+        """Run ``statements`` in one round trip; the rows of each that returns rows.
+
+        They are sent as one query string, without parameters (the simple protocol), through
+        psycopg's libpq layer: ``meanwhile`` is called once they are sent, so that the client's
+        work overlaps the server's. It is best effort, like the executor's: an exception it
+        raises is dropped (the results must still be read), so it must only prepare work that
+        is done again, with errors reported, when it is needed.
+        """
+        pg = self.conn.pgconn
+        pg.send_query(";\n".join(statements).encode())
+        while pg.flush():
+            select.select([pg.socket], [pg.socket], [], 1.0)
+            pg.consume_input()
+        if meanwhile is not None:
+            with contextlib.suppress(Exception):
+                meanwhile()
         out: list[list[tuple[Any, ...]]] = []
+        error: psycopg.Error | None = None
         while True:
-            if cur.description is not None:
-                out.append(cur.fetchall())
-            if not cur.nextset():
-                return out
+            while pg.is_busy():
+                select.select([pg.socket], [], [], 1.0)
+                pg.consume_input()
+            result = pg.get_result()
+            if result is None:
+                break
+            if result.status == pq.ExecStatus.TUPLES_OK:
+                self._loader.set_pgresult(result)
+                out.append(self._loader.load_rows(0, result.ntuples, tuple))
+            elif result.status == pq.ExecStatus.FATAL_ERROR and error is None:
+                error = psycopg.errors.error_from_result(result, encoding=self.conn.info.encoding)
+        if error is not None:
+            raise error
+        return out
 
     def row_counts(self) -> dict[str, int]:
         """Rows in each table (partitions counted, not their parents), by table key."""
@@ -430,7 +507,6 @@ _WANTED: Final = "sqlmig_wanted"
 _LOGGED: Final = "sqlmig_logged"
 _TOKENS: Final = "sqlmig_tokens"
 _SEEN: Final = "sqlmig_seen"
-_NO_ROOTS: Final = "'{}', '{}', '{}', false"
 
 
 def _array(oids: Iterable[int]) -> str:
@@ -438,19 +514,36 @@ def _array(oids: Iterable[int]) -> str:
     return "'{" + ",".join(map(str, oids)) + "}'"
 
 
-def _wanted(
-    rows: Iterable[Sequence[Any]],
-) -> tuple[list[Sequence[Any]], dict[Root, int | None]]:
-    """A statement saying what to read: its DDL log entries, and the families to read with
-    the bits of their kinds."""
+def _wanted(rows: Iterable[Sequence[Any]]) -> tuple[list[Sequence[Any]], dict[Root, Wanted]]:
+    """A statement saying what to read: its DDL log entries, and the families to read."""
     entries: list[Sequence[Any]] = []
-    wanted: dict[Root, int | None] = {}
+    wanted: dict[Root, Wanted] = {}
     for row in rows:
         if row[0] == q.LOG_ROW:
-            entries.append(row[2:8])
+            entries.append(row[2:9])
         else:
-            wanted[(row[2], row[1])] = row[8]
+            wanted[(row[2], row[1])] = (row[9], row[10])
     return entries, wanted
+
+
+def _covers(read: int | None, kinds: int | None) -> bool:
+    """Whether reading kinds ``read`` reads ``kinds`` (None: every kind)."""
+    return read is None or (kinds is not None and kinds & ~read == 0)
+
+
+def _union(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a | b
+
+
+def _family(kinds: dict[int, list[tuple[str | None, Item]]]) -> _Family:
+    items: dict[str, Item] = {}
+    idents: dict[str, Item] = {}
+    for rows in kinds.values():
+        for ident, item in rows:
+            items[item.key] = item
+            if ident is not None:
+                idents[ident] = item
+    return _Family(items, idents, kinds)
 
 
 def _relation_name(family: _Family) -> str | None:

@@ -658,7 +658,7 @@ CREATE SCHEMA {WATCH_SCHEMA};
 CREATE TABLE {WATCH_SCHEMA}.ddl_log (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     dropped boolean NOT NULL, classid oid, objid oid, command_tag text, object_type text,
-    address text[]);
+    address text[], normal boolean);
 CREATE FUNCTION {WATCH_SCHEMA}.log_commands() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 BEGIN
@@ -668,9 +668,9 @@ END $$;
 CREATE FUNCTION {WATCH_SCHEMA}.log_drops() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog AS $$
 BEGIN
-    INSERT INTO {WATCH_SCHEMA}.ddl_log (dropped, classid, objid, object_type, address)
+    INSERT INTO {WATCH_SCHEMA}.ddl_log (dropped, classid, objid, object_type, address, normal)
     SELECT true, classid, objid, object_type,
-        ARRAY(SELECT quote_ident(a) FROM unnest(address_names) a)
+        ARRAY(SELECT quote_ident(a) FROM unnest(address_names) a), original OR normal
     FROM pg_event_trigger_dropped_objects();
 END $$;
 CREATE EVENT TRIGGER {WATCH_SCHEMA}_commands ON ddl_command_end
@@ -683,6 +683,25 @@ ALTER EVENT TRIGGER {WATCH_SCHEMA}_drops ENABLE ALWAYS;
 
 # -- reading families ------------------------------------------------------------------------
 
+# The names of the first ``kinds``, in order (the rest are the globals), and a bit for each: a
+# set of kinds is an int (NULL in SQL, None in Python: every kind of the family).
+_KIND_NAMES: Final = (
+    "relations", "columns", "table constraints", "indexes", "sequences", "functions",
+    "triggers", "rules", "policies", "statistics", "types", "domains", "domain constraints",
+)  # fmt: skip
+BIT: Final = {name: 1 << n for n, name in enumerate(_KIND_NAMES)}
+# What a change to a table's constraint or index can change: both (a constraint's name is its
+# index's, and the other way round).
+KEYS: Final = BIT["table constraints"] | BIT["indexes"]
+# The kinds a dropped member of a table changes, by its object_type (others: every kind; a
+# dropped table column or rule changes more than itself).
+DROPPED_KINDS: Final = {
+    "trigger": BIT["triggers"],
+    "policy": BIT["policies"],
+    "statistics object": BIT["statistics"],
+    "index": KEYS,
+    "table constraint": KEYS,
+}
 # Rows of the statements that say what to read: a DDL log entry, and a family to read.
 LOG_ROW: Final = -1
 ROOT_ROW: Final = -2
@@ -695,42 +714,39 @@ _G_CATALOGS: Final = (
     "'pg_namespace'::regclass, 'pg_extension'::regclass, 'pg_collation'::regclass,"
     " 'pg_event_trigger'::regclass, 'pg_default_acl'::regclass"
 )
-# The family of an object (a.classid, a.objid) that still exists, or of the globals (a.g):
-# one index probe per catalog, never a join over a whole catalog.
-_FAMILY_OF: Final = """
+# The family of an object (a.classid, a.objid) that still exists, or of the globals (a.g),
+# and the kinds a command on it can change there: one index probe per catalog, never a join
+# over a whole catalog. A command on an index, a constraint, a trigger, a policy or a
+# statistics object of a table changes only those kinds.
+_FAMILY_OF: Final = f"""
     SELECT CASE WHEN c.relkind = 'S' THEN 'S' WHEN c.relkind = 'c' THEN 'T' ELSE 'r' END AS tag,
         CASE WHEN c.relkind IN ('i', 'I') THEN i.indrelid WHEN c.relkind = 'c' THEN c.reltype
-            ELSE c.oid END AS root
+            ELSE c.oid END AS root,
+        CASE WHEN c.relkind IN ('i', 'I') THEN {KEYS} END AS kinds
     FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid
     WHERE a.classid = 'pg_class'::regclass AND c.oid = a.objid
         AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'i', 'I', 'S', 'c')
-    UNION ALL SELECT 'f', p.oid FROM pg_proc p
+    UNION ALL SELECT 'f', p.oid, NULL FROM pg_proc p
     WHERE a.classid = 'pg_proc'::regclass AND p.oid = a.objid
-    UNION ALL SELECT 'T', t.oid FROM pg_type t
+    UNION ALL SELECT 'T', t.oid, NULL FROM pg_type t
     WHERE a.classid = 'pg_type'::regclass AND t.oid = a.objid
         AND (t.typtype IN ('e', 'r', 'd')
              OR (SELECT tc.relkind FROM pg_class tc WHERE tc.oid = t.typrelid) = 'c')
     UNION ALL SELECT CASE WHEN k.conrelid <> 0 THEN 'r' ELSE 'T' END,
-        CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END
+        CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END,
+        CASE WHEN k.conrelid <> 0 THEN {KEYS} END
     FROM pg_constraint k WHERE a.classid = 'pg_constraint'::regclass AND k.oid = a.objid
-    UNION ALL SELECT 'r', g.tgrelid FROM pg_trigger g
+    UNION ALL SELECT 'r', g.tgrelid, {BIT["triggers"]} FROM pg_trigger g
     WHERE a.classid = 'pg_trigger'::regclass AND g.oid = a.objid
-    UNION ALL SELECT 'r', w.ev_class FROM pg_rewrite w
+    UNION ALL SELECT 'r', w.ev_class, NULL FROM pg_rewrite w
     WHERE a.classid = 'pg_rewrite'::regclass AND w.oid = a.objid
-    UNION ALL SELECT 'r', o.polrelid FROM pg_policy o
+    UNION ALL SELECT 'r', o.polrelid, {BIT["policies"]} FROM pg_policy o
     WHERE a.classid = 'pg_policy'::regclass AND o.oid = a.objid
-    UNION ALL SELECT 'r', x.stxrelid FROM pg_statistic_ext x
+    UNION ALL SELECT 'r', x.stxrelid, {BIT["statistics"]} FROM pg_statistic_ext x
     WHERE a.classid = 'pg_statistic_ext'::regclass AND x.oid = a.objid
-    UNION ALL SELECT 'G', 0 WHERE a.g"""
-_LOG: Final = f"""
-    SELECT l.id, l.dropped, l.classid, l.objid, l.command_tag, l.object_type, l.address
-    FROM {WATCH_SCHEMA}.ddl_log l WHERE l.id > $1"""
-_NO_LOG: Final = """
-    SELECT NULL::bigint, NULL::boolean, NULL::oid, NULL::oid, NULL::text, NULL::text,
-        NULL::text[] WHERE $1 IS NULL AND false"""
-# Which kinds have rows in a table's family (a bit per kind, by its number in ``kinds``): the
-# others are not read. A scalar subquery each, never EXISTS: the planner may hash that over a
-# whole catalog.
+    UNION ALL SELECT 'G', 0, NULL WHERE a.g"""
+# Which kinds have rows in a table's family: the others are not read. A scalar subquery each,
+# never EXISTS: the planner may hash that over a whole catalog.
 _TABLE_KINDS: Final = (
     ("table constraints", "pg_constraint x WHERE x.conrelid = {t} AND x.contype <> 'n'"),
     ("indexes", "pg_index x WHERE x.indrelid = {t}"),
@@ -739,47 +755,76 @@ _TABLE_KINDS: Final = (
     ("policies", "pg_policy x WHERE x.polrelid = {t}"),
     ("statistics", "pg_statistic_ext x WHERE x.stxrelid = {t}"),
 )
-# The families to read, by tag and root, with the bits of their kinds (NULL: every kind of
-# the tag): those of the objects the log names after entry $1 and of the relations dropped
-# objects belonged to, those asked for by root ($2: relations and sequences, $3: functions,
-# $4: types, $5: the globals), every table's partitions and children, and the tables typed
-# after every type read. Then the log entries (LOG_ROW: id, dropped, objid, command tag,
-# object type, the first two address names joined by a dot).
-_WANTED: Final = f"""
-WITH RECURSIVE log(id, dropped, classid, objid, command_tag, object_type, address)
-AS MATERIALIZED ({{log}}),
-asked(classid, objid, g) AS (
+_HAS_ROWS: Final = " | ".join(
+    [
+        str(BIT["relations"] | BIT["columns"]),
+        *(
+            f"CASE WHEN (SELECT 1 FROM {source.format(t='w.root')} LIMIT 1) = 1"
+            f" THEN {BIT[name]} ELSE 0 END"
+            for name, source in _TABLE_KINDS
+        ),
+    ]
+)
+_HINTED: Final = ", ".join(f"('{t}', {k})" for t, k in DROPPED_KINDS.items() if t != "index")
+_FROM_LOG: Final = f"""
+log(id, dropped, classid, objid, command_tag, object_type, address, normal) AS MATERIALIZED (
+    SELECT l.id, l.dropped, l.classid, l.objid, l.command_tag, l.object_type, l.address, l.normal
+    FROM {WATCH_SCHEMA}.ddl_log l WHERE l.id > $1),
+asked(classid, objid, g, hint, kinds) AS (
     SELECT l.classid, l.objid,
-        l.classid IN ({_G_CATALOGS}) OR l.command_tag = 'ALTER DEFAULT PRIVILEGES'
+        l.classid IN ({_G_CATALOGS}) OR l.command_tag = 'ALTER DEFAULT PRIVILEGES', false, NULL
     FROM log l WHERE NOT l.dropped
     UNION ALL SELECT 'pg_class'::regclass::oid,
-        to_regclass(l.address[1] || '.' || l.address[2])::oid, false
+        to_regclass(l.address[1] || '.' || l.address[2])::oid, false, true,
+        (SELECT h.kinds FROM (VALUES {_HINTED}) h(t, kinds) WHERE h.t = l.object_type)
     FROM log l WHERE l.dropped AND l.object_type IN ({_IN_RELATION})
-        AND cardinality(l.address) >= 2
-    UNION ALL SELECT 0, 0, true FROM log l WHERE l.dropped AND l.object_type IN ({_GLOBAL_TYPES})
-    UNION ALL SELECT 'pg_class'::regclass::oid, unnest($2::oid[]), false
-    UNION ALL SELECT 'pg_proc'::regclass::oid, unnest($3::oid[]), false
-    UNION ALL SELECT 'pg_type'::regclass::oid, unnest($4::oid[]), false
-    UNION ALL SELECT 0, 0, true WHERE $5),
+        AND cardinality(l.address) >= 2 AND (l.normal OR l.object_type <> 'trigger')
+    UNION ALL SELECT 0, 0, true, true, NULL
+    FROM log l WHERE l.dropped AND l.object_type IN ({_GLOBAL_TYPES}))"""
+_FROM_ROOTS: Final = """
+log(id, dropped, classid, objid, command_tag, object_type, address, normal) AS (
+    SELECT NULL::bigint, NULL::boolean, NULL::oid, NULL::oid, NULL::text, NULL::text,
+        NULL::text[], NULL::boolean WHERE false),
+asked(classid, objid, g, hint, kinds) AS (
+    SELECT 'pg_class'::regclass::oid, unnest($1::oid[]), false, true, NULL::int
+    UNION ALL SELECT 'pg_proc'::regclass::oid, unnest($2::oid[]), false, true, NULL
+    UNION ALL SELECT 'pg_type'::regclass::oid, unnest($3::oid[]), false, true, NULL
+    UNION ALL SELECT 0, 0, true, true, NULL WHERE $4)"""
+# The families to read, by tag and root, with the kinds that changed in each and (for a table)
+# those that have rows: those of the objects the log names after entry $1 and of the relations
+# dropped objects belonged to (but not the hidden triggers of a foreign key, dropped with it),
+# or those asked for by root ($1: relations and sequences, $2: functions, $3: types, $4: the
+# globals); every table's partitions and children, and the tables typed after every type read.
+# Then the log entries (LOG_ROW: id, dropped, objid, command tag, object type, the first two
+# address names joined by a dot, whether it was dropped on its own or by a normal dependency).
+_WANTED: Final = f"""
+WITH RECURSIVE {{asked}},
 mapped AS MATERIALIZED (
-    SELECT DISTINCT f.tag, f.root FROM asked a CROSS JOIN LATERAL ({_FAMILY_OF}) f),
-tree(oid) AS (  -- a probe per table (a join would scan pg_inherits for each)
-    SELECT m.root FROM mapped m WHERE m.tag = 'r'
-    UNION SELECT unnest(ARRAY(SELECT h.inhrelid FROM pg_inherits h WHERE h.inhparent = tree.oid))
+    SELECT f.tag, f.root, CASE WHEN a.hint THEN a.kinds ELSE f.kinds END AS kinds
+    FROM asked a CROSS JOIN LATERAL ({_FAMILY_OF}) f),
+tree(oid, kinds) AS (  -- a probe per table (a join would scan pg_inherits for each)
+    SELECT m.root, m.kinds FROM mapped m WHERE m.tag = 'r'
+    UNION SELECT
+        unnest(ARRAY(SELECT h.inhrelid FROM pg_inherits h WHERE h.inhparent = tree.oid)),
+        tree.kinds
     FROM tree),
-wanted(tag, root) AS (
-    SELECT m.tag, m.root FROM mapped m WHERE m.tag <> 'r'
-    UNION SELECT 'r', tree.oid FROM tree
-    UNION SELECT 'r', c.oid FROM pg_class c  -- no index: scanned only when a type is read
-    WHERE EXISTS (SELECT FROM mapped m WHERE m.tag = 'T')
-        AND c.reloftype IN (SELECT m.root FROM mapped m WHERE m.tag = 'T'))
+wanted(tag, root, kinds) AS (
+    SELECT w.tag, w.root,
+        CASE WHEN bool_or(w.kinds IS NULL) THEN NULL ELSE bit_or(w.kinds) END
+    FROM (
+        SELECT m.tag, m.root, m.kinds FROM mapped m WHERE m.tag <> 'r'
+        UNION ALL SELECT 'r', tree.oid, tree.kinds FROM tree
+        UNION ALL SELECT 'r', c.oid, NULL FROM pg_class c  -- no index: only when a type is read
+        WHERE EXISTS (SELECT FROM mapped m WHERE m.tag = 'T')
+            AND c.reloftype IN (SELECT m.root FROM mapped m WHERE m.tag = 'T')) w
+    GROUP BY w.tag, w.root)
 SELECT {LOG_ROW}::int2, NULL::oid, l.id::text, l.dropped::text, l.objid::text, l.command_tag,
     l.object_type,
     CASE WHEN cardinality(l.address) >= 2 THEN l.address[1] || '.' || l.address[2] END,
-    NULL::int
+    l.normal::text, NULL::int, NULL::int
 FROM log l
-UNION ALL SELECT {ROOT_ROW}, w.root, w.tag, NULL, NULL, NULL, NULL, NULL,
-    CASE WHEN w.tag = 'r' THEN {{bits}} END
+UNION ALL SELECT {ROOT_ROW}, w.root, w.tag, NULL, NULL, NULL, NULL, NULL, NULL,
+    CASE WHEN w.tag = 'r' THEN {_HAS_ROWS} END, w.kinds
 FROM wanted w
 """
 _FIRST: Final = "@first@"  # placeholders filled in by ``reads``
@@ -826,9 +871,8 @@ class Read:
 @dataclass(frozen=True, slots=True)
 class Reads:
     """The statements of a snapshot: one per kind, and ``logged`` and ``wanted`` (with
-    ``$n`` parameters, for PREPARE), which say what to read. ``logged`` reads the DDL log
-    after entry $1; ``wanted`` is given roots. ``wanted`` takes a NULL $1 for the same
-    parameters.
+    ``$n`` parameters, for PREPARE), which say what to read: ``logged`` from the DDL log after
+    entry $1 (bigint), ``wanted`` from roots ($1 to $3: oid[], $4: boolean).
 
     A kind's ``some`` query has no user-OID range: the roots bound its rows, and a range
     planned while the statistics say no row is above FIRST_USER_OID (the template's) looks
@@ -857,29 +901,11 @@ def reads(version: int, skip: str) -> Reads:
             only = f"AND {kind.root} = ANY ($1::oid[])"
             some = query.replace(_FIRST, "0").replace(_ONLY, only)
         out.append(Read(kind.tag, names, full, some))
-    bit = {name: 1 << n for n, name in enumerate(_KIND_NAMES)}
-    table = " | ".join(
-        [
-            str(bit["relations"] | bit["columns"]),
-            *(
-                f"CASE WHEN (SELECT 1 FROM {source.format(t='w.root')} LIMIT 1) = 1"
-                f" THEN {bit[name]} ELSE 0 END"
-                for name, source in _TABLE_KINDS
-            ),
-        ]
-    )
     return Reads(
         tuple(out),
-        logged=_WANTED.format(bits=table, log=_LOG),
-        wanted=_WANTED.format(bits=table, log=_NO_LOG),
+        logged=_WANTED.format(asked=_FROM_LOG),
+        wanted=_WANTED.format(asked=_FROM_ROOTS),
     )
-
-
-# the names of the first ``kinds``, in order (the rest are the globals)
-_KIND_NAMES: Final = (
-    "relations", "columns", "table constraints", "indexes", "sequences", "functions",
-    "triggers", "rules", "policies", "statistics", "types", "domains", "domain constraints",
-)  # fmt: skip
 
 
 SEEN: Final = f"SELECT coalesce(max(id), 0) FROM {WATCH_SCHEMA}.ddl_log"

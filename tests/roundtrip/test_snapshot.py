@@ -32,6 +32,10 @@ TRIGGER = (
     TABLE + "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW;"
     " END $$; CREATE TRIGGER trg BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();"
 )
+PARTITIONED = (
+    "CREATE TABLE p (id int, d date) PARTITION BY RANGE (d);"
+    " CREATE TABLE p1 PARTITION OF p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+)
 EVENT_TRIGGER = (
     "CREATE FUNCTION etf() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;"
     " CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION etf();"
@@ -191,6 +195,48 @@ CASES = [
     ),
     Case("index", TABLE, "CREATE INDEX t_name_idx ON t (name);", "index public.t_name_idx", None),
     Case(
+        "index dropped",
+        TABLE + "CREATE INDEX t_name_idx ON t (name);",
+        "DROP INDEX t_name_idx;",
+        "index public.t_name_idx",
+        None,
+    ),
+    Case(
+        "index of a partitioned table",
+        PARTITIONED,
+        "CREATE INDEX p_id_idx ON p (id);",
+        "index public.p1_id_idx",
+        None,
+    ),
+    Case(
+        "index of a partitioned table dropped",
+        PARTITIONED + "CREATE INDEX p_id_idx ON p (id);",
+        "DROP INDEX p_id_idx;",
+        "index public.p1_id_idx",
+        None,
+    ),
+    Case(
+        "constraint renamed with its index",
+        TABLE + "ALTER TABLE t ADD CONSTRAINT t_pk PRIMARY KEY (id);",
+        "ALTER TABLE t RENAME CONSTRAINT t_pk TO t_key;",
+        "constraint t_key on table public.t",
+        None,
+    ),
+    Case(
+        "index renamed with its constraint",
+        TABLE + "ALTER TABLE t ADD CONSTRAINT t_pk PRIMARY KEY (id);",
+        "ALTER INDEX t_pk RENAME TO t_key;",
+        "constraint t_key on table public.t",
+        None,
+    ),
+    Case(
+        "table dropped with the foreign key to another",
+        "CREATE TABLE r (id int PRIMARY KEY); CREATE TABLE t (r_id int REFERENCES r);",
+        "DROP TABLE t;",
+        "table public.t",
+        None,
+    ),
+    Case(
         "partial index predicate",
         TABLE + "CREATE INDEX t_name_idx ON t (name) WHERE name IS NOT NULL;",
         "DROP INDEX t_name_idx; CREATE INDEX t_name_idx ON t (name) WHERE name <> '';",
@@ -295,6 +341,13 @@ CASES = [
         "ALTER TABLE t DISABLE TRIGGER trg;",
         "trigger trg on table public.t",
         "state",
+    ),
+    Case(
+        "trigger dropped",
+        TRIGGER,
+        "DROP TRIGGER trg ON t;",
+        "trigger trg on table public.t",
+        None,
     ),
     Case(
         "trigger comment",
