@@ -41,6 +41,7 @@ Root = tuple[str, int]  # a family: its tag and its root object's OID
 # a family to read: the kinds with rows in it and those that changed (None: all of them)
 Wanted = tuple[int | None, int | None]
 Work = Callable[[], object]  # client work for while the server reads
+Call = tuple[str, Sequence[str]]  # a prepared statement's name and its parameters, as text
 _ROLES: Final[Root] = ("R", 0)
 _GLOBALS: Final[Root] = ("G", 0)
 _LOG_TRIM: Final = 1000  # DDL log entries read between deletions of those read
@@ -244,13 +245,13 @@ class Reader:
                 self._store(self._read(None), replace=True)
         else:
             if self.watching:  # a scan sees everything the log holds so far
-                (rows,) = self._run(f"EXECUTE {_SEEN}")
+                (rows,) = self._execute((_SEEN, ()))
                 self._seen = int(rows[0][0]) if rows else self._seen
             self._scan(full)
         return Snapshot(dict(self._items))
 
     def _scan(self, full: bool) -> None:
-        (rows,) = self._run(f"EXECUTE {_TOKENS}")
+        (rows,) = self._execute((_TOKENS, ()))
         tokens = {(str(t), int(r)): str(v) for t, r, v in rows}
         roles = tokens.get(_ROLES) != self._tokens.get(_ROLES)
         if self.watching and tokens.get(_GLOBALS) != self._tokens.get(_GLOBALS):
@@ -314,7 +315,7 @@ class Reader:
         any it did not find (an index dropped alone, say) are asked for by root.
         """
         try:
-            (rows,) = self._run(f"EXECUTE {_LOGGED}({self._seen})")
+            (rows,) = self._execute((_LOGGED, (str(self._seen),)))
         except psycopg.errors.UndefinedTable:
             self.watching = False
             return False
@@ -383,15 +384,13 @@ class Reader:
     def _ask(self, roots: set[Root]) -> dict[Root, Wanted]:
         """The families ``roots`` that exist, with the partitions and children of each table
         and the tables typed after each type, each to read whole."""
-        arrays = ", ".join(
-            [
-                _array(oid for tag, oid in roots if tag in ("r", "S")),
-                _array(oid for tag, oid in roots if tag == "f"),
-                _array(oid for tag, oid in roots if tag == "T"),
-                "true" if _GLOBALS in roots else "false",
-            ]
+        params = (
+            _array(oid for tag, oid in roots if tag in ("r", "S")),
+            _array(oid for tag, oid in roots if tag == "f"),
+            _array(oid for tag, oid in roots if tag == "T"),
+            "true" if _GLOBALS in roots else "false",
         )
-        (rows,) = self._run(f"EXECUTE {_WANTED}({arrays})")
+        (rows,) = self._execute((_WANTED, params))
         return _wanted(rows)[1]
 
     def _read(self, roots: dict[Root, Wanted] | None) -> dict[Root, _Family]:
@@ -402,13 +401,13 @@ class Reader:
         of its tag)."""
         if roots is None:
             # planned afresh (rare): a generic plan made for a small schema would be kept
-            numbers = list(range(len(self._kinds)))
             results = self._run(*(k.full for k in self._kinds))
-            found = self._rows(numbers, results)
+            found = self._rows(range(len(self._kinds)), results)
             return {root: _family(kinds) for root, kinds in found.items()}
         # the kinds of each family that changed (None: all of them)
         changed = {r: w[1] if r in self._families else None for r, w in roots.items()}
-        numbers, statements = [], []
+        numbers: list[int] = []
+        calls: list[Call] = []
         for n, kind in enumerate(self._kinds):
             bit = 1 << n
             oids = [
@@ -420,11 +419,10 @@ class Reader:
             ]
             if oids:
                 numbers.append(n)
-                args = f"({_array(oids)})" if kind.some is not None else ""
-                statements.append(f"EXECUTE {_KIND}{n}{args}")
+                calls.append((f"{_KIND}{n}", (_array(oids),) if kind.some is not None else ()))
         work, self._meanwhile = self._meanwhile, None
-        results = self._run(*statements, meanwhile=work) if statements else []
-        self._meanwhile = None if statements else work
+        results = self._execute(*calls, meanwhile=work) if calls else []
+        self._meanwhile = None if calls else work
         found = self._rows(numbers, results)
         out: dict[Root, _Family] = {}
         for root, kinds in changed.items():
@@ -452,17 +450,38 @@ class Reader:
                 found.setdefault((tag, root), {}).setdefault(n, []).append((ident, item))
         return found
 
-    def _run(self, *statements: str, meanwhile: Work | None = None) -> list[list[tuple[Any, ...]]]:
-        """Run ``statements`` in one round trip; the rows of each that returns rows.
+    def _run(self, *statements: str) -> list[list[tuple[Any, ...]]]:
+        """Run ``statements`` in one round trip, as one query string without parameters (the
+        simple protocol); the rows of each that returns rows."""
+        self.conn.pgconn.send_query(";\n".join(statements).encode())
+        return self._results(None, lambda status: status is None)
 
-        They are sent as one query string, without parameters (the simple protocol), through
-        psycopg's libpq layer: ``meanwhile`` is called once they are sent, so that the client's
-        work overlaps the server's. It is best effort, like the executor's: an exception it
-        raises is dropped (the results must still be read), so it must only prepare work that
-        is done again, with errors reported, when it is needed.
+    def _execute(self, *calls: Call, meanwhile: Work | None = None) -> list[list[tuple[Any, ...]]]:
+        """Run prepared statements (name, text parameters) in one round trip, in libpq's
+        pipeline mode; the rows of each.
+
+        Through psycopg's libpq layer, so that ``meanwhile`` is called once they are sent: the
+        client's work overlaps the server's. It is best effort, like the executor's: an
+        exception it raises is dropped (the results must still be read), so it must only
+        prepare work that is done again, with errors reported, when it is needed.
         """
         pg = self.conn.pgconn
-        pg.send_query(";\n".join(statements).encode())
+        pg.enter_pipeline_mode()
+        try:
+            for name, params in calls:
+                pg.send_query_prepared(name.encode(), [p.encode() for p in params])
+            pg.pipeline_sync()
+            return self._results(meanwhile, lambda status: status == pq.ExecStatus.PIPELINE_SYNC)
+        finally:
+            if pg.transaction_status == pq.TransactionStatus.IDLE:
+                pg.exit_pipeline_mode()
+
+    def _results(
+        self, meanwhile: Work | None, last: Callable[[int | None], bool]
+    ) -> list[list[tuple[Any, ...]]]:
+        """The rows of each result of what was just sent, up to the ``last`` one (None: no
+        more results); the first error raised once all are read."""
+        pg = self.conn.pgconn
         while pg.flush():
             select.select([pg.socket], [pg.socket], [], 1.0)
             pg.consume_input()
@@ -476,12 +495,15 @@ class Reader:
                 select.select([pg.socket], [], [], 1.0)
                 pg.consume_input()
             result = pg.get_result()
-            if result is None:
+            status = None if result is None else result.status
+            if last(status):
                 break
-            if result.status == pq.ExecStatus.TUPLES_OK:
+            if result is None:
+                continue  # the end of one statement's results in pipeline mode
+            if status == pq.ExecStatus.TUPLES_OK:
                 self._loader.set_pgresult(result)
                 out.append(self._loader.load_rows(0, result.ntuples, tuple))
-            elif result.status == pq.ExecStatus.FATAL_ERROR and error is None:
+            elif status == pq.ExecStatus.FATAL_ERROR and error is None:
                 error = psycopg.errors.error_from_result(result, encoding=self.conn.info.encoding)
         if error is not None:
             raise error
@@ -510,8 +532,8 @@ _SEEN: Final = "sqlmig_seen"
 
 
 def _array(oids: Iterable[int]) -> str:
-    """An OID array literal."""
-    return "'{" + ",".join(map(str, oids)) + "}'"
+    """An OID array, as text."""
+    return "{" + ",".join(map(str, oids)) + "}"
 
 
 def _wanted(rows: Iterable[Sequence[Any]]) -> tuple[list[Sequence[Any]], dict[Root, Wanted]]:

@@ -75,15 +75,23 @@ def _comment(oid: str, catalog: str, sub: str = "0") -> str:
 def _grants(acl: str, owner: str, default_kind: str | None) -> str:
     """SQL listing an ACL's grants as ``grantee PRIVILEGE``, without the owner's own ones.
 
-    A NULL ACL means the defaults, so it is expanded with ``acldefault``: a GRANT followed by
-    its REVOKE then reads the same as never granting.
+    A NULL ACL means the defaults (``acldefault``): a GRANT followed by its REVOKE then reads
+    the same as never granting. The defaults grant the owner and at most PUBLIC, so without
+    the owner's they are the same for every owner: they are listed once per statement (for
+    the bootstrap superuser, OID 10), not once per object whose ACL is NULL, the usual case.
     """
-    source = f"coalesce({acl}, acldefault('{default_kind}', {owner}))" if default_kind else acl
+    if default_kind is None:
+        return f"CASE WHEN {acl} IS NOT NULL THEN {_listed(acl, owner)} END"
+    defaults = _listed(f"acldefault('{default_kind}', 10)", "10")
+    return f"CASE WHEN {acl} IS NULL THEN {defaults} ELSE {_listed(acl, owner)} END"
+
+
+def _listed(acl: str, owner: str) -> str:
     return (
         "(SELECT string_agg(g, ', ' ORDER BY g) FROM (SELECT CASE WHEN x.grantee = 0"
         " THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(x.grantee)) END || ' '"
         " || x.privilege_type || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END"
-        f" AS g FROM aclexplode({source}) x WHERE x.grantee <> {owner}) s)"
+        f" AS g FROM aclexplode({acl}) x WHERE x.grantee <> {owner}) s)"
     )
 
 
