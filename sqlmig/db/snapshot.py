@@ -443,10 +443,7 @@ class Reader:
         for n, rows in zip(numbers, results, strict=True):
             tag, names = self._kinds[n].tag, self._kinds[n].names
             for root, ident, key, parent, summary, *values in rows:
-                attrs = tuple(
-                    (a, None if v is None else str(v)) for a, v in zip(names, values, strict=True)
-                )
-                item = Item(str(key), parent, summary or "", attrs)
+                item = Item(key, parent, summary or "", tuple(zip(names, values, strict=True)))
                 found.setdefault((tag, root), {}).setdefault(n, []).append((ident, item))
         return found
 
@@ -544,7 +541,9 @@ def _wanted(rows: Iterable[Sequence[Any]]) -> tuple[list[Sequence[Any]], dict[Ro
         if row[0] == q.LOG_ROW:
             entries.append(row[2:9])
         else:
-            wanted[(row[2], row[1])] = (row[9], row[10])
+            root = (row[2], row[1])
+            kinds = _union(wanted[root][1], row[10]) if root in wanted else row[10]
+            wanted[root] = (row[9], kinds)
     return entries, wanted
 
 

@@ -816,16 +816,12 @@ tree(oid, kinds) AS (  -- a probe per table (a join would scan pg_inherits for e
         unnest(ARRAY(SELECT h.inhrelid FROM pg_inherits h WHERE h.inhparent = tree.oid)),
         tree.kinds
     FROM tree),
-wanted(tag, root, kinds) AS (
-    SELECT w.tag, w.root,
-        CASE WHEN bool_or(w.kinds IS NULL) THEN NULL ELSE bit_or(w.kinds) END
-    FROM (
-        SELECT m.tag, m.root, m.kinds FROM mapped m WHERE m.tag <> 'r'
-        UNION ALL SELECT 'r', tree.oid, tree.kinds FROM tree
-        UNION ALL SELECT 'r', c.oid, NULL FROM pg_class c  -- no index: only when a type is read
-        WHERE EXISTS (SELECT FROM mapped m WHERE m.tag = 'T')
-            AND c.reloftype IN (SELECT m.root FROM mapped m WHERE m.tag = 'T')) w
-    GROUP BY w.tag, w.root)
+wanted(tag, root, kinds) AS (  -- a family may come more than once (the reader merges them)
+    SELECT m.tag, m.root, m.kinds FROM mapped m WHERE m.tag <> 'r'
+    UNION ALL SELECT 'r', tree.oid, tree.kinds FROM tree
+    UNION ALL SELECT 'r', c.oid, NULL FROM pg_class c  -- no index: only when a type is read
+    WHERE EXISTS (SELECT FROM mapped m WHERE m.tag = 'T')
+        AND c.reloftype IN (SELECT m.root FROM mapped m WHERE m.tag = 'T'))
 SELECT {LOG_ROW}::int2, NULL::oid, l.id::text, l.dropped::text, l.objid::text, l.command_tag,
     l.object_type,
     CASE WHEN cardinality(l.address) >= 2 THEN l.address[1] || '.' || l.address[2] END,
@@ -867,8 +863,8 @@ def select_list(query: str) -> tuple[list[str], str]:
 class Read:
     """How one kind is read: its family tag, its attributes' names, the query for every
     family, and (None for the kinds read whole) the query for the families whose root OIDs
-    are in parameter $1 (oid[]). Both return: root OID, ident, key, parent, summary, then
-    the attributes."""
+    are in parameter $1 (oid[]). Both return: root OID, then as text: ident, key, parent,
+    summary and the attributes."""
 
     tag: str
     names: tuple[str, ...]
@@ -902,7 +898,9 @@ def reads(version: int, skip: str) -> Reads:
         if not all(attrs):
             raise ValueError(f"an attribute without a name in {kind.template[:60]!r}")
         names = tuple(m.group(2).strip('"') for m in attrs if m)
-        query = f"SELECT {', '.join([*items[:5], *(m.group(1) for m in attrs if m)])}\n{rest}"
+        # the root an OID; the rest text, as the reader keeps it
+        texts = [*items[1:5], *(m.group(1) for m in attrs if m)]
+        query = f"SELECT {items[0]}, {', '.join(f'({t})::text' for t in texts)}\n{rest}"
         full = query.replace(_FIRST, str(FIRST_USER_OID)).replace(_ONLY, "")
         some = None
         if kind.root is not None:
