@@ -1,11 +1,12 @@
 """Up, down and up again for every migration on a scratch database, comparing catalog snapshots.
 
 Decisions:
-- One scratch database, migrations in order: the state after migration N's second up is where
-  N+1 starts, so N migrations cost 3N runs and 3N snapshots and nothing is replayed from zero.
-  When a round trip leaves the database different, or its down or second up fails, the finding
-  is reported and the database is rebuilt (a fresh one with migrations 1..N applied plainly), so
-  the next migration starts from the state production would have.
+- One scratch database (or two, see below), migrations in order: the state after migration
+  N's second up is where N+1 starts, so N migrations cost 3N runs and 3N snapshots and nothing
+  is replayed from zero. When a round trip leaves the database different, or its down or
+  second up fails, the finding is reported and the database is rebuilt (a fresh one with
+  migrations 1..N applied plainly), so the next migration starts from the state production
+  would have.
 - Migrations run through the real Executor with a History on the scratch database, so
   segmented and CONCURRENTLY files behave exactly as in production.
 - A migration whose first up fails ends the run (exit 3): everything after it builds on it.
@@ -13,6 +14,12 @@ Decisions:
 - An up marked ``-- sqlmig:no-transaction`` is also run with every statement a resume could
   repeat run twice in a row (see ``Twice``), from the state after its down: it must succeed and
   leave the same schema and the same row counts as the plain up.
+- Two cores, two scratch databases: with enough migrations to test (``HELPER_MIN``) on a
+  machine with a second core, a helper thread takes the later share on a database of its own,
+  where it first applies the migrations before its share plainly: the state a rebuild starts
+  from, the one production has. The report is the one a single database gives; when the helper
+  cannot start, the first database goes on with its share. Each database is dropped however
+  the run ends: an interrupt cancels what the helper's connections run.
 - Speed (SPEC 14: at most 4x a plain ``up``): every file is split once, before any database
   work, and run as split. The client's work overlaps the server's on a second core: while the
   server runs a migration, the executor builds the query text of the next run (the re-up while
@@ -23,6 +30,7 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -34,14 +42,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from types import FrameType
-from typing import TYPE_CHECKING, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from sqlmig.db.connect import connect, scrub
-from sqlmig.db.executor import Executor, Settings
+from sqlmig.db.executor import Executor, Reporter, Settings
 from sqlmig.db.history import History
 from sqlmig.db.snapshot import Difference, Reader, Snapshot, compare, logs
 from sqlmig.dsn import mask_dsn
@@ -80,14 +88,25 @@ def run(
     result = RoundTripResult(ctx.target.name, mask_dsn(admin))
     with _sigterm_interrupts(), Scratch(admin, reap=admin_dsn is None) as scratch:
         try:
+            split = _split(ctx, len(migrations), first)
             runner = Runner(ctx, migrations, scripts, scratch)
             try:
-                n = len(migrations) - first
-                ctx.reporter.note(
-                    f"testing {n} migration{'s' if n != 1 else ''} on scratch database"
-                    f" {scratch.current} at {result.server}"
-                )
-                result.error = runner.run_all(first, result.reports)
+                helper = Helper(ctx, migrations, scripts, admin, split) if split else None
+                try:
+                    n = len(migrations) - first
+                    second = (
+                        f"; from {migrations[split].label} on, on a second one" if split else ""
+                    )
+                    ctx.reporter.note(
+                        f"testing {n} migration{'s' if n != 1 else ''} on scratch database"
+                        f" {scratch.current} at {result.server}{second}"
+                    )
+                    result.error = _run_all(runner, first, split, helper, result.reports)
+                finally:
+                    if helper is not None:
+                        helper.stop()
+                if helper is not None:
+                    helper.failure()
             finally:
                 runner.close()
         except psycopg.Error as exc:
@@ -135,12 +154,13 @@ class Scratch:
     ``--admin-dsn`` server cost more than they save on a database as small as template0.
     """
 
+    _numbers = itertools.count(1)  # one sequence of names for every instance of this process
+
     def __init__(self, admin_dsn: str, *, reap: bool) -> None:
         self.admin_dsn = admin_dsn
         self.where = mask_dsn(admin_dsn)
         self.conn = connect(admin_dsn)
         self.current: str | None = None
-        self._numbers = itertools.count(1)
         if reap:
             self._reap()
 
@@ -245,9 +265,13 @@ class Runner:
         migrations: Sequence[Migration],
         scripts: Sequence[Scripts],
         scratch: Scratch,
+        reporter: Reporter | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         cfg = ctx.config
         self.ctx = ctx
+        self.reporter = reporter or ctx.reporter
+        self.stopping = stop  # set: raise Stopped before the next run
         self.migrations = migrations
         self.scripts = scripts
         self.texts = [MigrationText.of(m) for m in migrations]
@@ -261,7 +285,7 @@ class Runner:
         dsn = self.scratch.create()
         self.conn = connect(dsn)
         self.history.ensure(self.conn)
-        self.executor = Executor(self.conn, self.history, self.settings, self.ctx.reporter)
+        self.executor = Executor(self.conn, self.history, self.settings, self.reporter)
         self._row.clear()
         skip = [
             self.history.table.as_string(self.conn),
@@ -286,10 +310,12 @@ class Runner:
     def up(self, i: int, script: Script | None = None, then: Prepare | None = None) -> None:
         """Apply migration ``i`` (its up file, or ``script``); ``then``: what the client
         prepares while the server runs it."""
+        self._check()
         self.executor.meanwhile = then
         self.executor.up(self.texts[i], script or self.scripts[i][0], None, 0)
 
     def down(self, i: int, script: Script, then: Prepare | None = None) -> None:
+        self._check()
         m = self.migrations[i]
         row = self._row.pop(m.version, None) or self.history.get(self.conn, m.version)
         assert row is not None, f"{m.label} has no history row to revert"
@@ -318,17 +344,27 @@ class Runner:
         text, script = self.texts[i], self.scripts[i][0]
         return lambda: self.executor.prepare(text, script, None)
 
-    def run_all(self, first: int, reports: list[Report]) -> SqlmigError | None:
-        """Apply the migrations before ``first``, round-trip the rest; the error that ended it."""
-        for i in range(first):
+    def _check(self) -> None:
+        if self.stopping is not None and self.stopping.is_set():
+            raise Stopped
+
+    def apply(self, upto: int) -> SqlmigError | None:
+        """Apply the migrations before ``upto`` plainly, then take the snapshot the next
+        starts from; the error of the up that failed."""
+        for i in range(upto):
             try:
                 self.up(i, then=self._prepare_up(i + 1))
             except SqlmigError as exc:
                 return _on_scratch(exc)
-        before = self.reader.snapshot()
-        for i in range(first, len(self.migrations)):
+        self.before = self.reader.snapshot()
+        return None
+
+    def round_trips(self, start: int, stop: int, reports: list[Report]) -> SqlmigError | None:
+        """Round-trip ``migrations[start:stop]``, from the state after the one before; the
+        error that ended it."""
+        for i in range(start, stop):
             try:
-                report, before = self.round_trip(i, before)
+                report, self.before = self.round_trip(i, self.before)
             except UpFailed as failed:
                 reports.append(failed.report)
                 return failed.error
@@ -427,6 +463,174 @@ class Runner:
                 f" as a resume after a crash may, a statement failed: {exc.message}"
             )
         return f"after down of {m.label}, up cannot be applied again: {exc.message}"
+
+
+# -- a second scratch database ------------------------------------------------------------
+
+HELPER_MIN: Final = 40  # migrations to test below which one scratch database does them all
+# A round trip costs about four and a half plain ups (three runs, three snapshots, measured
+# with both databases busy): the second database starts where its plain ups of the first
+# share and its round trips take as long as the first's round trips.
+_ROUND_TRIP_UPS: Final = 4.5
+
+
+def _split(ctx: Context, n: int, first: int) -> int | None:
+    """Where a second scratch database takes over the migrations to test (None: it does not).
+
+    Only on a machine with a second core, for enough migrations to pay for a second database,
+    and without ``--verbose`` (whose statements would interleave).
+    """
+    if (
+        n - first < HELPER_MIN
+        or (os.cpu_count() or 1) < 2
+        or getattr(ctx.reporter, "verbose", False)
+    ):
+        return None
+    split = int((n + first) * _ROUND_TRIP_UPS / (2 * _ROUND_TRIP_UPS - 1))
+    return min(max(split, first + 1), n - 1)
+
+
+def _run_all(
+    runner: Runner, first: int, split: int | None, helper: Helper | None, reports: list[Report]
+) -> SqlmigError | None:
+    """Round-trip ``migrations[first:]``: with a helper, this runner takes those before
+    ``split`` and the helper the rest; the error that ended the run."""
+    n = len(runner.migrations)
+    error = runner.apply(first) or runner.round_trips(first, split or n, reports)
+    if error is not None or helper is None or split is None:
+        return error
+    if helper.finish():
+        reports.extend(helper.reports)
+        return helper.error
+    return runner.round_trips(split, n, reports)  # the helper gave up: this runner goes on
+
+
+class Stopped(Exception):
+    """The run is over (an error or an interrupt elsewhere): a helper stops."""
+
+
+class Helper:
+    """A second scratch database, in a thread of its own, so that both cores work: it applies
+    ``migrations[:split]`` plainly (the state a rebuild would start from) and round-trips the
+    rest, while the first database round-trips those before ``split``.
+
+    It is speculative: when it cannot start (an up that fails applied plainly, a database
+    error), ``finish`` says so and the first database goes on with its share. Its reporter
+    only passes notes on: one progress display watches the first database's statements.
+    """
+
+    def __init__(
+        self,
+        ctx: Context,
+        migrations: Sequence[Migration],
+        scripts: Sequence[Scripts],
+        admin: str,
+        split: int,
+    ) -> None:
+        self.reports: list[Report] = []
+        self.error: SqlmigError | None = None
+        self._done = False
+        self._failure: BaseException | None = None
+        self._stopping = threading.Event()
+        self._connections: list[psycopg.Connection[Any]] = []  # the runner's, to cancel
+        args = (ctx, migrations, scripts, admin, split)
+        # waited for with an event, not Thread.join: a Ctrl-C that interrupts join() can
+        # leave a thread that still runs marked as stopped (CPython 3.11)
+        self._finished = threading.Event()
+        threading.Thread(target=self._work, args=args, daemon=True).start()
+
+    def _work(
+        self,
+        ctx: Context,
+        migrations: Sequence[Migration],
+        scripts: Sequence[Scripts],
+        admin: str,
+        split: int,
+    ) -> None:
+        try:
+            self._round_trip_share(ctx, migrations, scripts, admin, split)
+        except BaseException as exc:  # dropping the database failed, or a bug: see failure()
+            self._failure = exc
+        finally:
+            self._finished.set()
+
+    def _round_trip_share(
+        self,
+        ctx: Context,
+        migrations: Sequence[Migration],
+        scripts: Sequence[Scripts],
+        admin: str,
+        split: int,
+    ) -> None:
+        try:
+            scratch = Scratch(admin, reap=False)
+        except (SqlmigError, psycopg.Error):
+            return  # no second database: the first goes on with the helper's share
+        with scratch:
+            try:
+                runner = Runner(
+                    ctx, migrations, scripts, scratch, _Notes(ctx.reporter), self._stopping
+                )
+            except (Stopped, SqlmigError, psycopg.Error):
+                return
+            self._connections += [runner.conn, runner.reader.conn]
+            try:
+                if runner.apply(split) is None:
+                    self.error = runner.round_trips(split, len(migrations), self.reports)
+                    self._done = True
+            except (Stopped, SqlmigError, psycopg.Error):
+                pass  # the first database goes on with the helper's share
+            finally:
+                runner.close()
+
+    def finish(self) -> bool:
+        """Wait for the helper; whether it round-tripped its share."""
+        while not self._finished.wait(0.1):  # a short wait at a time: Ctrl-C stays prompt
+            pass
+        self.failure()
+        return self._done
+
+    def failure(self) -> None:
+        """Raise what went wrong in the helper that is not a migration's: its database could
+        not be dropped, or a bug."""
+        if self._failure is not None:
+            raise self._failure
+
+    def stop(self) -> None:
+        """Stop the helper if it still runs (the run is over): cancel what its runner's
+        connections run (again until it sees it must stop: a cancel that comes between two
+        statements is lost), and wait for it to drop its database."""
+        if self._finished.is_set():
+            return
+        self._stopping.set()
+        deadline = time.monotonic() + _STOP_WAIT_S
+        while not self._finished.is_set() and time.monotonic() < deadline:
+            for conn in list(self._connections):
+                with contextlib.suppress(Exception):
+                    conn.cancel_safe(timeout=1.0)
+            self._finished.wait(0.05)
+
+
+_STOP_WAIT_S: Final = 10.0
+
+
+class _Notes:
+    """A helper's reporter: its notes go to the person watching, its statements nowhere."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self._reporter = reporter
+
+    def note(self, message: str) -> None:
+        self._reporter.note(message)
+
+    def statement_started(self, script: Script, stmt: Statement | None, backend_pid: int) -> None:
+        pass
+
+    def statement_finished(self) -> None:
+        pass
+
+    def connected(self, dsn: str) -> None:
+        pass
 
 
 def _on_scratch(exc: SqlmigError) -> SqlmigError:
