@@ -292,7 +292,6 @@ class Runner:
             self.history.log_table.as_string(self.conn),
         ]
         self.reader = Reader(connect(dsn), skip)
-        self.reader.watch()
 
     def close(self) -> None:
         self.conn.close()
@@ -305,7 +304,7 @@ class Runner:
         self._open()
         for i in range(upto + 1):
             self.up(i, then=self._prepare_up(i + 1) if i < upto else None)
-        return self.reader.snapshot()
+        return self._watch()
 
     def up(self, i: int, script: Script | None = None, then: Prepare | None = None) -> None:
         """Apply migration ``i`` (its up file, or ``script``); ``then``: what the client
@@ -356,8 +355,14 @@ class Runner:
                 self.up(i, then=self._prepare_up(i + 1))
             except SqlmigError as exc:
                 return _on_scratch(exc)
-        self.before = self.reader.snapshot()
+        self.before = self._watch()
         return None
+
+    def _watch(self) -> Snapshot:
+        """Install the DDL log (after the plain ups: nothing reads what they did) and take the
+        snapshot the next migration starts from."""
+        self.reader.watch()
+        return self.reader.snapshot()
 
     def round_trips(self, start: int, stop: int, reports: list[Report]) -> SqlmigError | None:
         """Round-trip ``migrations[start:stop]``, from the state after the one before; the
