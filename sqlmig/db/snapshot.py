@@ -156,18 +156,19 @@ class Reader:
 
     The connection reads with ``search_path = pg_catalog`` (every user name in a definition
     comes out qualified). A snapshot costs two round trips: one statement says which families
-    changed and which of their kinds have rows, then one query string runs the prepared query
-    of each of those kinds. After ``watch``, a snapshot the caller says is ``logged`` asks the
-    DDL log what changed, at a cost that does not grow with the schema; any other asks the
-    family tokens, whose cost does.
+    changed, which of their kinds changed and which have rows, then the prepared query of each
+    of those kinds runs, all in one round trip (libpq's pipeline mode). After ``watch``, a
+    snapshot the caller says is ``logged`` asks the DDL log what changed, at a cost that does
+    not grow with the schema; any other asks the family tokens, whose cost does.
 
-    Statements are prepared once with generic plans: planning them costs more than running
-    them for a few families. The catalogs' statistics are those of the template database and
-    the plans are made while the schema is small, so the planner takes every catalog for a few
-    rows and would scan or hash one whole for each family read: sequential scans, hash and
-    merge joins are off on this connection, and every plan is nested loops over index probes,
-    which cost what they read. Prepared by SQL ``PREPARE`` and run by ``EXECUTE`` with
-    literals (OIDs, booleans): psycopg parses a long query for placeholders on every call.
+    Statements are prepared once (SQL ``PREPARE``) with generic plans: planning them costs
+    more than running them for a few families. The catalogs' statistics are those of the
+    template database and the plans are made while the schema is small, so the planner takes
+    every catalog for a few rows and would scan or hash one whole for each family read:
+    sequential scans, hash and merge joins are off on this connection, and every plan is
+    nested loops over index probes, which cost what they read. They run through psycopg's
+    libpq layer with text parameters: psycopg itself parses a query longer than 4 KiB for
+    placeholders on every call, and it could not overlap the client's work with the read.
     """
 
     def __init__(self, conn: Conn, skip_tables: Sequence[str]) -> None:
