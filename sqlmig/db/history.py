@@ -197,8 +197,9 @@ class History:
         return {int(r[0]): _row(r) for r in conn.execute(query).fetchall()}
 
     def get(self, conn: Conn, version: int) -> HistoryRow | None:
-        query = sql.SQL("SELECT " + _READ_COLUMNS + " FROM {} WHERE version = %s")
-        row = conn.execute(query.format(self.table), [version]).fetchone()
+        # plain text around the name quoted once: ``sqlmig test`` reads a row per migration
+        query = f"SELECT {_READ_COLUMNS} FROM {self.table_sql} WHERE version = %s"
+        row = conn.execute(query, [version]).fetchone()
         return _row(row) if row else None
 
     def texts(self, conn: Conn, versions: Collection[int]) -> dict[int, StoredText]:
