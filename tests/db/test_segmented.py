@@ -158,7 +158,10 @@ def _sqlmig_sessions(dsn: str) -> int:
 
 
 def _backend_waiting_on_index(dsn: str) -> bool:
-    rows = query(dsn, "SELECT count(*) FROM pg_stat_progress_create_index")
+    # this test's database only: a build left running elsewhere on the server must not count
+    rows = query(
+        dsn, "SELECT count(*) FROM pg_stat_progress_create_index WHERE datname = current_database()"
+    )
     return rows[0][0] == 1
 
 
@@ -201,7 +204,11 @@ def test_kill_during_transactional_migration_leaves_no_trace(tmp_path: Path, db_
     proc = spawn(project, "up")
     wait_until(
         lambda: (
-            query(db_dsn, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")
+            query(
+                db_dsn,
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event = 'PgSleep' AND datname = current_database()",
+            )
             == [(1,)]
         )
     )

@@ -166,7 +166,11 @@ SLOW = (
 
 
 def _sleeping(dsn: str) -> bool:
-    rows = query(dsn, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")
+    rows = query(
+        dsn,
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event = 'PgSleep' AND datname = current_database()",
+    )
     return rows == [(1,)]
 
 
@@ -181,7 +185,8 @@ def test_terminated_migration_session_is_rolled_back_and_reported(
     wait_until(lambda: _sleeping(db_dsn))
     query(
         db_dsn,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE wait_event = 'PgSleep' AND datname = current_database()",
     )
     out, err = proc.communicate(timeout=30)
     result = Result(proc.returncode, out, err)

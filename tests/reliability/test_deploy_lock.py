@@ -34,7 +34,8 @@ def _gate(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
 def _waiting_at_gate(dsn: str) -> bool:
     rows = query(
         dsn,
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = %s",
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = %s"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         [GATE],
     )
     return rows == [(1,)]
