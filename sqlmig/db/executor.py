@@ -63,7 +63,7 @@ class Executor:
         self.settings = settings
         self.reporter = reporter
         # Work for the idle client while the server runs the next query string sent (called
-        # once, then cleared): the caller prepares the migration after it (``prepare_up``).
+        # once, then cleared): the caller prepares the migration after it (``prepare``).
         self.meanwhile: Callable[[], object] | None = None
         self._ready: dict[int, tuple[Script, str, str]] = {}  # by id(script): prefix, suffix
 

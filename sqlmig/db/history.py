@@ -135,9 +135,6 @@ class History:
 
     # -- schema -------------------------------------------------------------------------
 
-    def exists(self, conn: Conn) -> bool:
-        return self._comment(conn) is not None
-
     def _comment(self, conn: Conn) -> str | None:
         """The history table's comment ('' without one), or None when there is no table: one
         query tells both whether it exists and which format it holds."""
