@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from sqlmig.db import roundtrip as rt
 from tests.helpers import Result, make_project, pair, query, run_cli
@@ -141,3 +142,20 @@ def test_an_interrupt_drops_both_databases(tmp_path: Path, pg_admin_dsn: str) ->
     assert result.code == 130, result.text
     assert time.monotonic() - sent[0] < 20  # the slow statement was cancelled
     assert scratch_databases(pg_admin_dsn) == before
+
+
+@pytest.mark.usefixtures("helper")
+def test_a_password_in_the_admin_dsn_reaches_no_output(tmp_path: Path, pg_admin_dsn: str) -> None:
+    role, password = f"sqlmig_rt_helper_{os.getpid()}", "helper-secret-pw-7"
+    query(pg_admin_dsn, f"CREATE ROLE {role} LOGIN CREATEDB PASSWORD '{password}'")
+    try:
+        admin = make_conninfo(pg_admin_dsn, user=role, password=password)
+        files = migrations(9, broken=frozenset({8}))
+        doc = run(tmp_path, admin, files, "json")
+        text = run_cli(make_project(tmp_path / "text", None, files), "test", "--admin-dsn", admin)
+    finally:
+        query(pg_admin_dsn, f"DROP ROLE {role}")
+    for result in (doc, text):
+        assert result.code == 1, result.text
+        assert "on a second one" in result.err  # the second database's share ran
+        assert password not in result.text
