@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import NamedTuple, Protocol
+from typing import Final, NamedTuple, Protocol
 
 import psycopg
 from psycopg import sql
 
 from sqlmig import failpoints
 from sqlmig.db.connect import Conn, session_defaults
-from sqlmig.db.history import History
+from sqlmig.db.history import History, Prepared
 from sqlmig.db.run import ConnectionLost, PgFailure, run
 from sqlmig.errors import DatabaseError, SqlError
 from sqlmig.records import HistoryRow, MigrationText
@@ -28,6 +29,7 @@ from sqlmig.sql.kinds import is_concurrent_index_build
 from sqlmig.sql.split import Statement
 
 LOCK_NOT_AVAILABLE = "55P03"
+UNDEFINED_PREPARED_STATEMENT = "26000"
 RETRY_CAP_S = 10.0
 COMBINED_MAX_CHARS = 1 << 20  # larger files: history in its own round trip (memory, not speed)
 PIECE_CHARS = 1 << 20  # larger files are sent in pieces of about this size
@@ -38,6 +40,14 @@ class Settings(NamedTuple):
     statement_timeout_ms: int
     lock_retries: int
     retry_base_s: float = 0.5
+
+
+class _Texts(NamedTuple):
+    """What is sent around a transactional script's text, and the prepared writes it uses."""
+
+    prefix: str
+    suffix: str
+    names: Prepared | None
 
 
 class Reporter(Protocol):
@@ -65,7 +75,14 @@ class Executor:
         # Work for the idle client while the server runs the next query string sent (called
         # once, then cleared): the caller prepares the migration after it (``prepare``).
         self.meanwhile: Callable[[], object] | None = None
-        self._ready: dict[int, tuple[Script, str, str]] = {}  # by id(script): prefix, suffix
+        # by id(script): the texts built ahead for that script, with the names they execute
+        self._ready: dict[int, tuple[Script, Prepared | None, str, str]] = {}
+        # The history writes prepared on this connection (``_prepare_writes``); None until
+        # prepared, and again after a script that may have deallocated them. ``_plain``: they
+        # could not be prepared or went missing, so plain statements for the rest of the run.
+        self._prepared: Prepared | None = None
+        self._tag = 0
+        self._plain = False
 
     # -- public ---------------------------------------------------------------------------
 
@@ -74,11 +91,14 @@ class Executor:
         script.check_runnable()
         failpoints.hit("before-migration")
         began = time.monotonic()
-        if script.mode == "transaction" and row is None:
-            texts = self._texts(script, target, "up")
-            self._whole(script, target, lambda: self._record_up(target, script, began), texts)
-        else:
-            self._segmented(script, target, row, start, began)
+        try:
+            if script.mode == "transaction" and row is None:
+                texts = self._texts(script, target)
+                self._whole(script, target, lambda: self._record_up(target, script, began), texts)
+            else:
+                self._segmented(script, target, row, start, began)
+        finally:
+            self._forget_prepared(script)
         return _ms(began)
 
     def down(self, target: MigrationText, script: Script, row: HistoryRow, start: int) -> int:
@@ -86,11 +106,14 @@ class Executor:
         script.check_runnable()
         failpoints.hit("before-migration")
         began = time.monotonic()
-        if script.mode == "transaction" and not _reverting(row):
-            texts = self._texts(script, target, "down")
-            self._whole(script, target, lambda: self._record_down(target, began), texts)
-        else:
-            self._segmented(script, target, row, start, began)
+        try:
+            if script.mode == "transaction" and not _reverting(row):
+                texts = self._texts(script, target)
+                self._whole(script, target, lambda: self._record_down(target, began), texts)
+            else:
+                self._segmented(script, target, row, start, began)
+        finally:
+            self._forget_prepared(script)
         return _ms(began)
 
     # -- one transaction -----------------------------------------------------------------
@@ -105,34 +128,72 @@ class Executor:
         else:
             whole = row is None
         if script.mode == "transaction" and whole:
-            self._ready[id(script)] = (script, *self._build(script, target, script.direction))
+            names = self._names(script)
+            self._ready[id(script)] = (script, names, *self._build(script, target, names))
 
-    def _texts(self, script: Script, target: MigrationText, direction: str) -> tuple[str, str]:
+    def _texts(self, script: Script, target: MigrationText) -> _Texts:
         """The prefix and suffix around ``script``'s text: prepared ahead, or built now."""
+        if self._prepared is None and not self._plain:
+            self._prepare_writes()
+        names = self._names(script)
         ready = self._ready.pop(id(script), None)
-        if ready is not None and ready[0] is script:
-            return ready[1], ready[2]
-        return self._build(script, target, direction)
+        if ready is not None and ready[0] is script and ready[1] == names:
+            return _Texts(ready[2], ready[3], names)
+        return _Texts(*self._build(script, target, names), names)
 
-    def _build(self, script: Script, target: MigrationText, direction: str) -> tuple[str, str]:
-        if direction == "up":
+    def _names(self, script: Script) -> Prepared | None:
+        """The prepared writes ``script``'s query string may execute: none for a script that
+        may deallocate them itself (``DEALLOCATE``, ``DISCARD``)."""
+        return None if self._plain or _may_deallocate(script) else self._prepared
+
+    def _prepare_writes(self) -> None:
+        """PREPARE the history writes on this connection, in one round trip; when that fails
+        (a pooler that does not keep sessions, say), plain statements do the same work."""
+        self._tag += 1
+        names, query = self.history.prepare_sql(self._tag)
+        try:
+            failure = run(self.conn, query)
+        except ConnectionLost as exc:
+            raise _lost(self.history.display, exc) from None
+        if failure is None:
+            self._prepared = names
+        else:
+            self._plain = True
+
+    def _forget_prepared(self, script: Script) -> None:
+        """After a script that may have deallocated the prepared writes, prepare them again
+        (under new names) before they are next used."""
+        if _may_deallocate(script):
+            self._prepared = None
+
+    def _build(
+        self, script: Script, target: MigrationText, names: Prepared | None
+    ) -> tuple[str, str]:
+        history = self.history
+        if script.direction == "up":
             n = len(script.statements)
 
-            def writes(up_sql: str) -> list[str]:
+            def writes(up_sql_at: tuple[int, int]) -> list[str]:
                 return [
-                    self.history.insert_sql(
-                        target, up_sql=up_sql, statements_done=n, statement_hashes=script.hashes(n)
+                    history.insert_sql(
+                        target,
+                        up_sql_at=up_sql_at,
+                        statements_done=n,
+                        statement_hashes=script.hashes(n),
+                        prepared=names,
                     ),
-                    self.history.record_sql("up", version=target.version, name=target.name),
-                ]
+                    history.record_sql("up", version=target.version, name=target.name,
+                                       prepared=names),
+                ]  # fmt: skip
 
         else:
 
-            def writes(up_sql: str) -> list[str]:
+            def writes(up_sql_at: tuple[int, int]) -> list[str]:
                 return [
-                    self.history.delete_sql(target.version),
-                    self.history.record_sql("down", version=target.version, name=target.name),
-                ]
+                    history.delete_sql(target.version, names),
+                    history.record_sql("down", version=target.version, name=target.name,
+                                       prepared=names),
+                ]  # fmt: skip
 
         prefix = "BEGIN;" + self._set_timeouts(script, local=True)
         return prefix, self._suffix(script, prefix, writes)
@@ -142,7 +203,7 @@ class Executor:
         script: Script,
         target: MigrationText,
         record: Callable[[], None],
-        texts: tuple[str, str],
+        texts: _Texts,
     ) -> None:
         """Run the file and its history writes in one transaction.
 
@@ -151,7 +212,7 @@ class Executor:
         history is read back from that string (``current_query()``), so it is not sent twice.
         Otherwise (see ``_suffix``) ``record`` writes history in further round trips.
         """
-        prefix, suffix = texts
+        prefix, suffix, names = texts
         for attempt in self._attempts(target):
             failure, index, shift = self._send(script, prefix, suffix)
             if failure is None:
@@ -162,6 +223,14 @@ class Executor:
                 return
             self._rollback()
             if suffix and index >= len(script.statements):
+                if names is not None and failure.sqlstate == UNDEFINED_PREPARED_STATEMENT:
+                    # the prepared writes are gone (something the script ran deallocated them,
+                    # or a pooler moved the session): all was rolled back; run it again with
+                    # plain statements, and use those for the rest of the run
+                    self._plain, self._prepared = True, None
+                    plain = _Texts(*self._build(script, target, None), None)
+                    self._whole(script, target, record, plain)
+                    return
                 err = self._writes_error(script, failure)
             else:
                 if self._retry_lock(failure, attempt, target):
@@ -187,7 +256,9 @@ class Executor:
             head = ""
         return None, 0, 0
 
-    def _suffix(self, script: Script, prefix: str, writes: Callable[[str], list[str]]) -> str:
+    def _suffix(
+        self, script: Script, prefix: str, writes: Callable[[tuple[int, int]], list[str]]
+    ) -> str:
         """History writes, COMMIT and the session reset as SQL text to append to the file, or
         "" when they take their own round trips: for a crash test armed between them, for a
         large file (sent in pieces by ``_send``), and where ``substr`` would count bytes."""
@@ -196,9 +267,9 @@ class Executor:
             return ""
         if not text.isascii() and self._server_encoding() == "SQL_ASCII":
             return ""
-        up_sql = f"pg_catalog.substr(pg_catalog.current_query(), {len(prefix) + 1}, {len(text)})"
+        up_sql_at = (len(prefix) + 1, len(text))
         # a newline ends a last line comment; the ';' ends a last statement written without one
-        return f"\n;{';'.join(writes(up_sql))};COMMIT;RESET ALL;{session_defaults(self.conn)}"
+        return f"\n;{';'.join(writes(up_sql_at))};COMMIT;RESET ALL;{session_defaults(self.conn)}"
 
     def _server_encoding(self) -> str:
         return self.conn.info.parameter_status("server_encoding") or ""
@@ -460,11 +531,7 @@ class Executor:
         try:
             return run(self.conn, query, meanwhile)
         except ConnectionLost as exc:
-            where = script.where(stmt) if stmt else script.path
-            raise DatabaseError(
-                f"{where}: lost the connection to the server: {str(exc).strip()}",
-                "run 'sqlmig status' to see what was applied; 'sqlmig up' continues from there",
-            ) from None
+            raise _lost(script.where(stmt) if stmt else script.path, exc) from None
         finally:
             self.reporter.statement_finished()
 
@@ -561,6 +628,22 @@ class Executor:
         )
 
 
+def _lost(where: str, exc: ConnectionLost) -> DatabaseError:
+    return DatabaseError(
+        f"{where}: lost the connection to the server: {str(exc).strip()}",
+        "run 'sqlmig status' to see what was applied; 'sqlmig up' continues from there",
+    )
+
+
+_DEALLOCATING: Final = re.compile("deallocate|discard", re.IGNORECASE)
+
+
+def _may_deallocate(script: Script) -> bool:
+    """Whether ``script`` mentions a command that drops prepared statements (a mention in a
+    comment or string counts too: plain statements are only a little slower)."""
+    return _DEALLOCATING.search(script.text) is not None
+
+
 def _pieces(script: Script) -> Iterator[tuple[int, int, int]]:
     """(start, end, index of the first statement) of runs of whole statements of about
     PIECE_CHARS characters that together cover the file; each ends before a statement starts."""
@@ -603,12 +686,6 @@ _HINTS = {
     "'-- sqlmig:statement-timeout 30min'",
     "42601": "fix the SQL syntax at that position and run 'sqlmig up' again",
 }
-
-
-_DEFAULT_HINT = (
-    "fix the statement and run sqlmig again; 'sqlmig status' shows what was kept "
-    "(a migration that ran in one transaction was rolled back whole)"
-)
 
 
 _DEFAULT_HINT = (

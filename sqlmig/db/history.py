@@ -12,7 +12,7 @@ import os
 import secrets
 import socket
 from collections.abc import Collection, Iterator, Sequence
-from typing import Final
+from typing import Final, NamedTuple
 
 from psycopg import sql
 from psycopg.rows import TupleRow
@@ -89,6 +89,10 @@ _INSERTED: Final = (
     "version, name, checksum_up, checksum_down, checksum_algorithm, up_sql, down_sql, status,"
     " direction, statements_done, statement_hashes, client_host, execution_ms, sqlmig_version"
 )
+# The columns ``record`` writes, in the order of its values.
+_LOGGED: Final = (
+    "version, name, event, client_host, client_pid, execution_ms, error, sqlmig_version"
+)
 COPY_ABOVE_CHARS: Final = 1 << 20  # SQL texts longer than this go to history through COPY
 COPY_SLICE_CHARS: Final = 1 << 20
 _COPY_ESCAPES: Final = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
@@ -112,6 +116,14 @@ def quote(value: str | None) -> str:
     while f"${tag}" in value:  # then no "$tag$" can close the quote early
         tag = f"sqlmig{secrets.token_hex(4)}"
     return f"${tag}${value}${tag}$"
+
+
+class Prepared(NamedTuple):
+    """The names under which one connection has the writes of ``History.prepare_sql``."""
+
+    applied: str  # insert an applied row (the up SQL read from the query string)
+    reverted: str  # delete a version's row
+    event: str  # append to the log
 
 
 class History:
@@ -304,43 +316,75 @@ class History:
 
     # -- the same writes as SQL text, to end a migration's own query string ------------------
 
+    def prepare_sql(self, tag: int) -> tuple[Prepared, str]:
+        """PREPARE the writes that end a migration's query string, named with ``tag``.
+
+        Executed by name, they skip the server's parse, analysis and planning of three
+        statements per migration (about a third of the bookkeeping's server time).
+        """
+        names = Prepared(f"sqlmig_applied_{tag}", f"sqlmig_reverted_{tag}", f"sqlmig_event_{tag}")
+        text, int4, int8 = "pg_catalog.text", "pg_catalog.int4", "pg_catalog.int8"
+        applied_types = [int8, text, text, text, text, int4, int4, text, int4, f"{text}[]"]
+        applied_types += [text, text]
+        return names, ";".join(
+            (
+                f"PREPARE {names.applied} ({', '.join(applied_types)}) AS INSERT INTO"
+                f" {self.table_sql} ({_INSERTED}) VALUES ($1, $2, $3, $4, $5,"
+                " pg_catalog.substr(pg_catalog.current_query(), $6, $7), $8, 'applied', 'up',"
+                f" $9, $10, $11, {ELAPSED_MS}, $12)",
+                f"PREPARE {names.reverted} ({int8}) AS DELETE FROM {self.table_sql}"
+                " WHERE version = $1",
+                f"PREPARE {names.event} ({int8}, {text}, {text}, {text}, {int4}, {text}) AS"
+                f" INSERT INTO {self.log_table_sql} ({_LOGGED}) VALUES ($1, $2, $3, $4, $5,"
+                f" {ELAPSED_MS}, NULL, $6)",
+            )
+        )
+
     def insert_sql(
         self,
         text: MigrationText,
         *,
-        up_sql: str,
+        up_sql_at: tuple[int, int],
         statements_done: int,
         statement_hashes: Sequence[str],
+        prepared: Prepared | None = None,
     ) -> str:
-        """``insert`` of an applied row as one statement; ``up_sql`` is a SQL expression (the
-        query string's own text: the up SQL is not sent twice)."""
+        """``insert`` of an applied row as one statement. The up SQL is not sent twice: it is
+        read back from the query string itself, ``up_sql_at`` = (1-based start, length)."""
+        start, length = int(up_sql_at[0]), int(up_sql_at[1])
+        hashes = f"{quote('{' + ','.join(statement_hashes) + '}')}"
+        if prepared is not None:
+            args = (
+                str(int(text.version)), quote(text.name), quote(text.checksum_up),
+                quote(text.checksum_down), quote(ALGORITHM), str(start), str(length),
+                quote(text.down_sql), str(int(statements_done)), hashes, quote(client_host()),
+                quote(__version__),
+            )  # fmt: skip
+            return f"EXECUTE {prepared.applied} ({', '.join(args)})"
         values = (
             str(int(text.version)), quote(text.name), quote(text.checksum_up),
-            quote(text.checksum_down), quote(ALGORITHM), up_sql, quote(text.down_sql),
-            "'applied'", "'up'", str(int(statements_done)),
-            f"{quote('{' + ','.join(statement_hashes) + '}')}::pg_catalog.text[]",
-            quote(client_host()), ELAPSED_MS, quote(__version__),
+            quote(text.checksum_down), quote(ALGORITHM),
+            f"pg_catalog.substr(pg_catalog.current_query(), {start}, {length})",
+            quote(text.down_sql), "'applied'", "'up'", str(int(statements_done)),
+            f"{hashes}::pg_catalog.text[]", quote(client_host()), ELAPSED_MS, quote(__version__),
         )  # fmt: skip
-        return (
-            f"INSERT INTO {self.table_sql} (version, name, checksum_up,"
-            " checksum_down, checksum_algorithm, up_sql, down_sql, status, direction,"
-            " statements_done, statement_hashes, client_host, execution_ms, sqlmig_version)"
-            f" VALUES ({', '.join(values)})"
-        )
+        return f"INSERT INTO {self.table_sql} ({_INSERTED}) VALUES ({', '.join(values)})"
 
-    def delete_sql(self, version: int) -> str:
+    def delete_sql(self, version: int, prepared: Prepared | None = None) -> str:
+        if prepared is not None:
+            return f"EXECUTE {prepared.reverted} ({int(version)})"
         return f"DELETE FROM {self.table_sql} WHERE version = {int(version)}"
 
-    def record_sql(self, event: Event, *, version: int, name: str) -> str:
+    def record_sql(
+        self, event: Event, *, version: int, name: str, prepared: Prepared | None = None
+    ) -> str:
         """``record`` as one statement, its execution_ms measured by the server."""
-        values = (
-            str(int(version)), quote(name), quote(event), quote(client_host()),
-            str(os.getpid()), ELAPSED_MS, "NULL", quote(__version__),
-        )  # fmt: skip
-        return (
-            f"INSERT INTO {self.log_table_sql} (version, name, event, client_host,"
-            f" client_pid, execution_ms, error, sqlmig_version) VALUES ({', '.join(values)})"
-        )
+        pid = str(os.getpid())
+        head = (str(int(version)), quote(name), quote(event), quote(client_host()), pid)
+        if prepared is not None:
+            return f"EXECUTE {prepared.event} ({', '.join(head)}, {quote(__version__)})"
+        values = (*head, ELAPSED_MS, "NULL", quote(__version__))
+        return f"INSERT INTO {self.log_table_sql} ({_LOGGED}) VALUES ({', '.join(values)})"
 
     def record(
         self,
@@ -353,10 +397,8 @@ class History:
         error: str | None = None,
     ) -> None:
         """Append one event to the log (never updated or deleted by sqlmig)."""
-        query = sql.SQL(
-            "INSERT INTO {} (version, name, event, client_host, client_pid, execution_ms, error,"
-            " sqlmig_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-        ).format(self.log_table)
+        insert = "INSERT INTO {} (" + _LOGGED + ") VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        query = sql.SQL(insert).format(self.log_table)
         values = [version, name, event, client_host(), os.getpid(), execution_ms, error]
         conn.execute(query, [*values, __version__])
 

@@ -107,3 +107,45 @@ def test_each_migration_of_one_run_records_its_own_texts(tmp_path: Path, db_dsn:
     assert query(db_dsn, "SELECT version, event FROM public.sqlmig_history_log ORDER BY id") == [
         (1, "up"), (2, "up"), (3, "up"), (3, "down"), (2, "down"), (1, "down"),
     ]  # fmt: skip
+
+
+def test_migrations_that_drop_prepared_statements_are_recorded_and_so_are_the_next(
+    tmp_path: Path, db_dsn: str
+) -> None:
+    # History is written by statements prepared once per connection. A file that deallocates
+    # them by name (DEALLOCATE ALL) runs once, with plain statements, and the next file runs once
+    # with statements prepared again (the sequence, which no rollback rewinds, counts runs). A
+    # file that drops them without the word (through a function) finds them gone at its end, is
+    # rolled back and runs again with plain statements.
+    drop_all = "SELECT nextval('runs');\n"
+    drop_all += "CREATE FUNCTION drop_all() RETURNS void LANGUAGE plpgsql AS $f$\nBEGIN\n"
+    drop_all += "  EXECUTE 'DEALL' || 'OCATE ALL';\nEND\n$f$;\n"
+    files = {
+        **pair(1, "s", "CREATE SEQUENCE runs;\n", "DROP SEQUENCE runs;\n"),
+        **pair(2, "a", "SELECT nextval('runs');\nCREATE TABLE a (id int);\nDEALLOCATE ALL;\n",
+               "DROP TABLE a;\n"),
+        **pair(3, "f", drop_all, "DROP FUNCTION drop_all();\n"),
+        **pair(4, "d", "SELECT drop_all();\nCREATE TABLE d (id int);\n",
+               "SELECT drop_all();\nDROP TABLE d;\n"),
+        **pair(5, "e", "CREATE TABLE e (id int);\n", "DROP TABLE e;\n"),
+    }  # fmt: skip
+    project = make_project(tmp_path, db_dsn, files)
+    result = run_cli(project, "up")
+    assert result.code == 0, result.text
+    assert query(db_dsn, "SELECT last_value FROM runs") == [(2,)]
+    rows = stored(db_dsn)
+    assert [(r[0], r[3], r[4]) for r in rows] == [
+        (1, "applied", 1), (2, "applied", 3), (3, "applied", 2), (4, "applied", 2),
+        (5, "applied", 1),
+    ]  # fmt: skip
+    assert [r[1] for r in rows] == [files[n] for n in sorted(files) if n.endswith(".up.sql")]
+    assert {"a", "d", "e"} <= set(tables(db_dsn))
+    assert run_cli(project, "validate").code == 0
+    result = run_cli(project, "down", "--all")
+    assert result.code == 0, result.text
+    assert stored(db_dsn) == []
+    assert query(db_dsn, "SELECT version, event FROM public.sqlmig_history_log ORDER BY id") == [
+        (1, "up"), (2, "up"), (3, "up"), (4, "up"), (5, "up"),
+        (5, "down"), (4, "down"), (3, "down"), (2, "down"), (1, "down"),
+    ]  # fmt: skip
+    assert not {"a", "d", "e"} & set(tables(db_dsn))
