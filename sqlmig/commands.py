@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -28,6 +29,7 @@ from sqlmig.plan import (
     refuse_drift,
     resume_point,
 )
+from sqlmig.prevalidate import prevalidating
 from sqlmig.records import HistoryRow, MigrationText
 from sqlmig.script import Mode, Script
 
@@ -82,10 +84,22 @@ class RunItem:
     version: int
     name: str
     direction: Literal["up", "down"]
-    mode: Mode
-    statements: list[StatementPlan]
+    script: Script
     status: str = "planned"  # planned | applied | reverted | failed
     execution_ms: int | None = None
+
+    @property
+    def mode(self) -> Mode:
+        return self.script.mode
+
+    @cached_property
+    def statements(self) -> list[StatementPlan]:
+        """Read when the result is shown: a script that runs is split by then anyway."""
+        autocommit = self.script.directives.no_transaction
+        return [
+            StatementPlan(s.line, s.sql, s.transactional and not autocommit)
+            for s in self.script.statements
+        ]
 
 
 @dataclass
@@ -155,17 +169,17 @@ def _executor(ctx: Context, session: Session) -> Executor:
 
 
 def _item(e: Entry, script: Script) -> RunItem:
-    autocommit = script.directives.no_transaction
-    stmts = [
-        StatementPlan(s.line, s.sql, s.transactional and not autocommit) for s in script.statements
-    ]
     direction: Literal["up", "down"] = "up" if script.direction == "up" else "down"
-    return RunItem(e.version, e.name, direction, script.mode, stmts)
+    return RunItem(e.version, e.name, direction, script)
+
+
+def _up_file(e: Entry) -> Script:
+    assert e.migration is not None
+    return Script.from_file(e.migration.up, "up")
 
 
 def _up_script(e: Entry) -> Script:
-    assert e.migration is not None
-    script = Script.from_file(e.migration.up, "up")
+    script = _up_file(e)
     script.check_runnable()
     return script
 
@@ -269,13 +283,14 @@ def up(
 ) -> RunResult:
     migrations = ctx.migrations()
     result = RunResult(ctx.target.name, dry_run=dry_run)
-    with _session(ctx, locked=not dry_run) as session:
+    with prevalidating(migrations) as checks, _session(ctx, locked=not dry_run) as session:
         entries = session.entries(migrations)
         _warn_missing(ctx, entries)
         todo = [
-            (e, _up_script(e))
+            (e, _up_file(e))
             for e in plan_up(entries, to=to, step=step, allow_out_of_order=allow_out_of_order)
         ]
+        checks.require([(e.version, script) for e, script in todo])  # before anything runs
         starts = {e.version: resume_point(s.statements, e.row) if e.row else 0 for e, s in todo}
         executor = None if dry_run or not todo else _executor(ctx, session)
 

@@ -123,6 +123,7 @@ class Executor:
         ``target``, ahead of time: meant for ``meanwhile``, so that the client prepares the next
         migration while the server runs the current one. Best effort: on any error nothing is
         kept, and the real run builds the text again and reports the error."""
+        script.check_runnable()  # splits it, off the critical path
         if script.direction == "down":
             whole = row is not None and not _reverting(row)
         else:
