@@ -287,19 +287,21 @@ def _status(
             text = ""
         console.error(files.problems_error(result.problems))
         code = MigrationFileError.exit_code
-    return output.status_json(result), text, code
+    return output.status_json(result) if console.fmt == "json" else {}, text, code
 
 
 def _run(result: commands.RunResult, console: Console) -> tuple[dict[str, object], str, int]:
+    # the JSON document only when it is shown: it lists every statement of every migration
+    doc = output.run_json(result) if console.fmt == "json" else {}
     if result.error is not None:
         console.error(result.error)
-        return output.run_json(result), output.run_text(result), result.error.exit_code
+        return doc, output.run_text(result), result.error.exit_code
     if not result.items:
         console.note("nothing to do")
-        return output.run_json(result), "", 0
+        return doc, "", 0
     if not result.dry_run:
         console.note(output.run_summary(result))
-    return output.run_json(result), output.run_text(result), 0
+    return doc, output.run_text(result), 0
 
 
 def _up(
