@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Final, Literal, NamedTuple, cast
 
 from sqlmig.errors import MigrationFileError
@@ -60,12 +60,24 @@ def _with_non_ascii(ascii_chars: str) -> str:
 
     The same set of characters, but ``re`` compiles a class with a range up to U+10FFFF into big
     tables, in milliseconds per occurrence: tens of milliseconds on every sqlmig start."""
-    return "[^" + "".join(f"\\x{i:02x}" for i in range(128) if chr(i) not in ascii_chars) + "]"
+    return "[^" + _ranges(i for i in range(128) if chr(i) not in ascii_chars) + "]"
 
 
 def _ascii_except(chars: str) -> str:
     r"""The class of the ASCII characters not in ``chars`` (``[^<chars>\x80-\U0010FFFF]``)."""
-    return "[" + "".join(f"\\x{i:02x}" for i in range(128) if chr(i) not in chars) + "]"
+    return "[" + _ranges(i for i in range(128) if chr(i) not in chars) + "]"
+
+
+def _ranges(codes: Iterable[int]) -> str:
+    r"""Code points as the inside of a class, runs written as ranges (``\x00-\x2f``): one
+    escape per character would make ``re`` parse a class several times as long."""
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and runs[-1][1] == code - 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(f"\\x{a:02x}" if a == b else f"\\x{a:02x}-\\x{b:02x}" for a, b in runs)
 
 
 _LETTERS = string.ascii_letters + "_"
