@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
@@ -41,15 +40,24 @@ if TYPE_CHECKING:
 DEFAULT_LOCK_WAIT_S = 60.0
 
 
-@dataclass
 class Context:
-    """Everything a command needs: configuration, the chosen target and how to talk back."""
+    """Everything a command needs: configuration, the chosen target and how to talk back.
 
-    config: Config
-    target: Target
-    reporter: Reporter
-    lock_wait_s: float = DEFAULT_LOCK_WAIT_S
-    resolved_dsn: str | None = None
+    This module's result classes are plain classes and NamedTuples: a dataclass costs about a
+    millisecond to define, on every start."""
+
+    def __init__(
+        self,
+        config: Config,
+        target: Target,
+        reporter: Reporter,
+        lock_wait_s: float = DEFAULT_LOCK_WAIT_S,
+    ) -> None:
+        self.config = config
+        self.target = target
+        self.reporter = reporter
+        self.lock_wait_s = lock_wait_s
+        self.resolved_dsn: str | None = None  # may hold a password: no __repr__ shows it
 
     def dsn(self) -> str:
         """The target's DSN, starting the embedded server on demand when it has none."""
@@ -79,14 +87,16 @@ class StatementPlan(NamedTuple):
     transactional: bool
 
 
-@dataclass
 class RunItem:
-    version: int
-    name: str
-    direction: Literal["up", "down"]
-    script: Script
-    status: str = "planned"  # planned | applied | reverted | failed
-    execution_ms: int | None = None
+    def __init__(
+        self, version: int, name: str, direction: Literal["up", "down"], script: Script
+    ) -> None:
+        self.version = version
+        self.name = name
+        self.direction = direction
+        self.script = script
+        self.status = "planned"  # planned | applied | reverted | failed
+        self.execution_ms: int | None = None
 
     @property
     def mode(self) -> Mode:
@@ -102,20 +112,19 @@ class RunItem:
         ]
 
 
-@dataclass
 class RunResult:
-    target: str
-    items: list[RunItem] = field(default_factory=list)
-    dry_run: bool = False
-    error: SqlmigError | None = None
+    def __init__(self, target: str, *, dry_run: bool = False) -> None:
+        self.target = target
+        self.items: list[RunItem] = []
+        self.dry_run = dry_run
+        self.error: SqlmigError | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StatusResult:
+class StatusResult(NamedTuple):
     target: str
     where: str
     entries: list[Entry]
-    problems: list[files.FileProblem] = field(default_factory=list)  # shown after the table
+    problems: Sequence[files.FileProblem] = ()  # shown after the table
 
 
 class Problem(NamedTuple):

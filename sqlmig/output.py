@@ -10,7 +10,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from sqlmig.commands import ChangeResult, RunResult, StatusResult, ValidateResult
@@ -43,16 +42,26 @@ STATE_COLOUR = {
 }
 
 
-@dataclass
 class Console:
-    """The CLI's voice: stdout for data, stderr for notes; also the executor's Reporter."""
+    """The CLI's voice: stdout for data, stderr for notes; also the executor's Reporter.
 
-    fmt: str = "text"
-    quiet: bool = False
-    verbose: bool = False
-    out: TextIO = field(default_factory=lambda: sys.stdout)
-    err: TextIO = field(default_factory=lambda: sys.stderr)
-    progress: Any = None  # a db.progress.Progress when stderr is a terminal
+    A plain class (as are the other per-run objects): a dataclass costs a millisecond to define,
+    on every start."""
+
+    def __init__(
+        self,
+        fmt: str = "text",
+        quiet: bool = False,
+        verbose: bool = False,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+    ) -> None:
+        self.fmt = fmt
+        self.quiet = quiet
+        self.verbose = verbose
+        self.out: TextIO = sys.stdout if out is None else out
+        self.err: TextIO = sys.stderr if err is None else err
+        self.progress: Any = None  # a db.progress.Progress when stderr is a terminal
 
     def note(self, message: str) -> None:
         if not self.quiet:

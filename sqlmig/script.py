@@ -9,7 +9,6 @@ makes every statement its own autocommit segment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
@@ -36,12 +35,18 @@ class Segment(NamedTuple):
     transactional: bool
 
 
-@dataclass(frozen=True)
 class Script:
-    path: str  # shown in messages; a file path, or where in history the text came from
-    text: str
-    directives: Directives
-    direction: Direction
+    """One direction of a migration; split (once, when first needed) into statements and
+    segments. A plain class: a dataclass costs about a millisecond to define, on every start."""
+
+    def __init__(self, path: str, text: str, directives: Directives, direction: Direction) -> None:
+        self.path = path  # shown in messages; a file path, or where in history the text came from
+        self.text = text
+        self.directives = directives
+        self.direction = direction
+
+    def __repr__(self) -> str:
+        return f"Script({self.path!r}, {self.direction})"
 
     @classmethod
     def from_file(cls, f: SqlFile, direction: Direction) -> Script:

@@ -39,7 +39,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cached_property
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -661,7 +660,6 @@ def _attempt(step: Callable[[], None], what: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
 class Twice(Script):
     """A no-transaction up with every statement a resume could repeat run twice in a row.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlmig.db.connect import Conn, connect, database_errors
 from sqlmig.db.history import History
@@ -14,8 +14,7 @@ from sqlmig.plan import Entry, reconcile
 from sqlmig.records import HistoryRow
 
 
-@dataclass
-class Session:
+class Session(NamedTuple):
     conn: Conn
     history: History
 
