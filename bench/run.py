@@ -48,8 +48,9 @@ SQLMIG = str(VENV_BIN / "sqlmig")  # the console script pip installs: what users
 class Profile:
     name: str
     sizes: tuple[int, ...]  # migrations applied and reverted
-    runs: int  # sqlmig, the psycopg loop, psql
-    peer_runs: int  # dbmate and yoyo (slow: yoyo, and dbmate's one process per rollback)
+    runs: int  # most measurements of sqlmig
+    apply_runs: int  # apply (and revert) of sqlmig, psql and the psycopg loop; dbmate's apply
+    peer_runs: int  # yoyo, and dbmate's revert (slow: yoyo, and dbmate's one process per step)
     applied: int  # status / up no-op on this many applied migrations
     check_pairs: int
     split_mib: float
@@ -58,8 +59,8 @@ class Profile:
     big_mib: int
 
 
-FULL = Profile("full", (100, 1000), 5, 3, 1000, 1000, 5.0, 5000, 100, 50)
-QUICK = Profile("quick", (100,), 3, 3, 1000, 1000, 0.25, 1000, 20, 5)
+FULL = Profile("full", (100, 1000), 5, 9, 3, 1000, 1000, 5.0, 5000, 100, 50)
+QUICK = Profile("quick", (100,), 3, 3, 3, 1000, 1000, 0.25, 1000, 20, 5)
 
 
 class Failed(Exception):
@@ -91,6 +92,10 @@ class Tool:
     runs: int
     shown_up: str
     shown_down: str
+    reverts: int | None = None  # revert measured in the first runs only (None: in every run)
+
+    def reverting(self, round_: int) -> bool:
+        return self.reverts is None or round_ < self.reverts
 
 
 @dataclass
@@ -165,7 +170,7 @@ class Bench:
                 "sqlmig",
                 sqlmig("up"),
                 sqlmig("down"),
-                p.runs,
+                p.apply_runs,
                 "sqlmig --config C up",
                 "sqlmig --config C down --all",
             ),
@@ -173,9 +178,10 @@ class Bench:
                 "dbmate",
                 lambda db: [*dbmate, f"{srv.url(db)}?sslmode=disable", "migrate"],
                 rollbacks,
-                p.peer_runs,
+                p.apply_runs,
                 "dbmate --migrations-dir D --no-dump-schema --url URL migrate",
                 "for i in $(seq N); do dbmate ... rollback; done  (one migration per call)",
+                reverts=p.peer_runs,
             ),
             Tool(
                 "yoyo",
@@ -204,7 +210,7 @@ class Bench:
                 "psql -1 -f",
                 psql_file(layouts.all_up),
                 psql_file(layouts.all_down),
-                p.runs,
+                p.apply_runs,
                 f"{psql} -X -q -1 -v ON_ERROR_STOP=1 -d URL -f all.up.sql",
                 "... -f all.down.sql (every down, newest first)",
             ),
@@ -212,7 +218,7 @@ class Bench:
                 "psycopg loop",
                 loop("up"),
                 loop("down"),
-                p.runs,
+                p.apply_runs,
                 "python bench/loop.py up URL D",
                 "python bench/loop.py down URL D",
             ),
@@ -233,7 +239,8 @@ class Bench:
                     self.srv.settle()  # the previous tool's dropped database is not its burden
                     with self.srv.database() as db:
                         ups[tool.name].append(run(tool.up(db)))
-                        downs[tool.name].append(run(tool.down(db)))
+                        if tool.reverting(round_):
+                            downs[tool.name].append(run(tool.down(db)))
                 done = ", ".join(
                     f"{t.name} {ups[t.name][-1]:.2f} s" for t in tools if t.runs > round_
                 )
