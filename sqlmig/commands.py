@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from sqlmig import files
+from sqlmig.ahead import reading_ahead
 from sqlmig.config import Config, Target
 from sqlmig.dsn import mask_dsn
 from sqlmig.errors import MigrationFileError, SqlmigError, StateError, UsageError
@@ -28,11 +29,11 @@ from sqlmig.plan import (
     refuse_drift,
     resume_point,
 )
-from sqlmig.prevalidate import prevalidating
 from sqlmig.records import HistoryRow, MigrationText
 from sqlmig.script import Mode, Script
 
 if TYPE_CHECKING:
+    from sqlmig.ahead import Ahead
     from sqlmig.db.executor import Executor, Reporter
     from sqlmig.db.lock import Holder
     from sqlmig.db.session import Session
@@ -168,6 +169,11 @@ def _session(ctx: Context, *, locked: bool) -> Iterator[Session]:
         yield session
 
 
+def _load_database_modules() -> None:
+    """Import psycopg and the database layer (about 100 ms of CPU) at a chosen moment."""
+    import sqlmig.db.session  # noqa: F401
+
+
 def _executor(ctx: Context, session: Session) -> Executor:
     from sqlmig.db.executor import Executor, Settings
 
@@ -276,7 +282,9 @@ def new(config: Config, target: Target, name: str, template: Path | None) -> tup
 def status(ctx: Context) -> StatusResult:
     """Every migration's state. Unlike up/down, a broken file (say, one just created by ``new``
     and not yet written) does not hide the table: it is reported after it."""
-    found = files.scan(ctx.target.migrations)
+    with reading_ahead(ctx.target.migrations, check_up=False) as ahead:
+        _load_database_modules()  # while the folder is read by a child
+        found = ahead.scan()
     with _session(ctx, locked=False) as session:
         entries = reconcile(list(found.migrations), session.rows())
     return StatusResult(ctx.target.name, mask_dsn(ctx.dsn()), entries, list(found.problems))
@@ -290,9 +298,23 @@ def up(
     dry_run: bool = False,
     allow_out_of_order: bool = False,
 ) -> RunResult:
-    migrations = ctx.migrations()
+    with reading_ahead(ctx.target.migrations, check_up=True) as ahead:
+        _load_database_modules()  # while the folder is read and checked by a child
+        migrations = ahead.migrations()
+        return _up(ctx, ahead, migrations, to, step, dry_run, allow_out_of_order)
+
+
+def _up(
+    ctx: Context,
+    checks: Ahead,
+    migrations: list[Migration],
+    to: int | None,
+    step: int | None,
+    dry_run: bool,
+    allow_out_of_order: bool,
+) -> RunResult:
     result = RunResult(ctx.target.name, dry_run=dry_run)
-    with prevalidating(migrations) as checks, _session(ctx, locked=not dry_run) as session:
+    with _session(ctx, locked=not dry_run) as session:
         entries = session.entries(migrations)
         _warn_missing(ctx, entries)
         todo = [

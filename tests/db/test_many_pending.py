@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlmig.prevalidate import FORK_MIN
+from sqlmig.ahead import FORK_MIN_FILES
 from tests.helpers import history, make_project, pair, run_cli, tables
 
-N = FORK_MIN + 50
+N = FORK_MIN_FILES // 2 + 50  # pairs: enough files for a child to read and check them
 
 
 def migrations(n: int, bad: dict[int, str]) -> dict[str, str]:
