@@ -37,6 +37,10 @@ from sqlmig.script import Script
 
 FORK_MIN_FILES: Final = 200  # a smaller folder is read and checked here in a few milliseconds
 PIPE_BYTES: Final = 1 << 20  # room for the scan of a large folder, so the child goes on checking
+# Texts the child sends at most: a folder holding more (a large seed file) is read here, so that
+# its texts are not copied through the pipe (memory); the child still checks the up scripts.
+SCAN_MAX_CHARS: Final = 16 << 20
+_NOT_SENT: Final = ()  # the child's scan record when the folder is too large to send
 _HEADER: Final = struct.Struct("<I")
 _NO_DIRECTIVES: Final = Directives()
 
@@ -46,6 +50,7 @@ class Verdict(NamedTuple):
 
     message: str | None
     hint: str | None
+    checksum: str | None = None  # of the file the child checked
 
 
 def check(script: Script) -> Verdict:
@@ -64,7 +69,8 @@ class Ahead:
         self.folder = folder
         self._pid = pid
         self._fd = fd
-        self._buffer = b""
+        self._buffer = bytearray()
+        self._pos = 0  # start of the first record not read yet
         self._scan: Scan | None = None
         self._verdicts: dict[int, Verdict] = {}
 
@@ -72,9 +78,11 @@ class Ahead:
         """What ``files.scan`` of the folder gives: the child's, or read here."""
         if self._scan is None:
             wire = next(self._records(), None)
-            self._scan = _from_wire(wire, self.folder) if wire is not None else None
+            if wire != _NOT_SENT:
+                self._scan = _from_wire(wire, self.folder)
+                if self._scan is None:  # nothing usable came: the child is of no more use
+                    self.close()
             if self._scan is None:
-                self.close()
                 self._scan = files.scan(self.folder)
         return self._scan
 
@@ -85,19 +93,22 @@ class Ahead:
             raise files.problems_error(found.problems)
         return list(found.migrations)
 
-    def require(self, scripts: Sequence[tuple[int, Script]]) -> None:
-        """Raise the error of the first script in ``scripts`` (version, script) that cannot run;
-        the child's verdict where it has one, else checked here. Stops the child."""
+    def require(self, scripts: Sequence[tuple[int, str, Script]]) -> None:
+        """Raise the error of the first script in ``scripts`` (version, checksum of its file,
+        script) that cannot run: the child's verdict on a file of that checksum where it has
+        one, else checked here. Stops the child."""
         self.scan()
-        missing = {version for version, _ in scripts} - self._verdicts.keys()
-        for version, message, hint in self._records() if missing else ():
-            self._verdicts[int(version)] = Verdict(message, hint)
+        missing = {version for version, _, _ in scripts} - self._verdicts.keys()
+        for version, checksum, message, hint in self._records() if missing else ():
+            self._verdicts[int(version)] = Verdict(message, hint, checksum)
             missing.discard(int(version))
             if not missing:
                 break
         self.close()
-        for version, script in scripts:
-            verdict = self._verdicts.get(version) or check(script)
+        for version, checksum, script in scripts:
+            verdict = self._verdicts.get(version)
+            if verdict is None or verdict.checksum != checksum:
+                verdict = check(script)
             if verdict.message is not None:
                 raise MigrationFileError(verdict.message, verdict.hint)
 
@@ -116,17 +127,22 @@ class Ahead:
             if not chunk:  # the child is done, or gone
                 self.close()
                 return
+            if self._pos:
+                del self._buffer[: self._pos]
+                self._pos = 0
             self._buffer += chunk
 
     def _next_buffered(self) -> Any:
-        if len(self._buffer) < _HEADER.size:
+        """The next whole record in the buffer, else None (no record is None itself)."""
+        start = self._pos + _HEADER.size
+        if len(self._buffer) < start:
             return None
-        (size,) = _HEADER.unpack_from(self._buffer)
-        end = _HEADER.size + size
-        if len(self._buffer) < end:
+        (size,) = _HEADER.unpack_from(self._buffer, self._pos)
+        if len(self._buffer) < start + size:
             return None
-        record = marshal.loads(self._buffer[_HEADER.size : end])
-        self._buffer = self._buffer[end:]
+        with memoryview(self._buffer) as view:
+            record = marshal.loads(view[start : start + size])
+        self._pos = start + size
         return record
 
     def close(self) -> None:
@@ -204,11 +220,12 @@ def _child(folder: Path, check_up: bool, fd: int) -> NoReturn:
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         found = files.scan(folder)
-        _send(fd, _to_wire(found))
+        chars = sum(len(f.text) for m in found.migrations for f in (m.up, m.down) if f)
+        _send(fd, _to_wire(found) if chars <= SCAN_MAX_CHARS else _NOT_SENT)
         if check_up:
             for m in reversed(found.migrations):
                 verdict = check(Script.from_file(m.up, "up"))
-                _send(fd, (m.version, verdict.message, verdict.hint))
+                _send(fd, (m.version, m.up.checksum, verdict.message, verdict.hint))
     except BaseException:
         code = 1  # the parent reads or checks itself what it got nothing for
     finally:
@@ -217,9 +234,10 @@ def _child(folder: Path, check_up: bool, fd: int) -> NoReturn:
 
 def _send(fd: int, record: Any) -> None:
     payload = marshal.dumps(record)
-    data = memoryview(_HEADER.pack(len(payload)) + payload)
-    while data:
-        data = data[os.write(fd, data) :]
+    for part in (_HEADER.pack(len(payload)), payload):  # no copy of a large payload
+        data = memoryview(part)
+        while data:
+            data = data[os.write(fd, data) :]
 
 
 # -- the scan as builtin values (marshal), and back --------------------------------------------

@@ -193,6 +193,11 @@ def _up_file(e: Entry) -> Script:
     return Script.from_file(e.migration.up, "up")
 
 
+def _up_checksum(e: Entry) -> str:
+    assert e.migration is not None
+    return e.migration.up.checksum
+
+
 def _up_script(e: Entry) -> Script:
     script = _up_file(e)
     script.check_runnable()
@@ -321,7 +326,8 @@ def _up(
             (e, _up_file(e))
             for e in plan_up(entries, to=to, step=step, allow_out_of_order=allow_out_of_order)
         ]
-        checks.require([(e.version, script) for e, script in todo])  # before anything runs
+        # every pending script must be able to run before the first one does
+        checks.require([(e.version, _up_checksum(e), script) for e, script in todo])
         starts = {e.version: resume_point(s.statements, e.row) if e.row else 0 for e, s in todo}
         executor = None if dry_run or not todo else _executor(ctx, session)
 

@@ -12,7 +12,7 @@ import pytest
 
 from sqlmig import ahead, files
 from sqlmig.errors import MigrationFileError
-from sqlmig.files import Migration
+from sqlmig.files import Directives, Migration
 from sqlmig.script import Script
 
 # Files the executor refuses before anything runs, each for its own reason.
@@ -52,7 +52,8 @@ def refusal(folder: Path, versions: Sequence[int]) -> str | None:
         forked = children() - before
         try:
             by_version = {m.version: m for m in checks.migrations()}
-            checks.require([(v, Script.from_file(by_version[v].up, "up")) for v in versions])
+            ups = [(v, by_version[v].up) for v in versions]
+            checks.require([(v, f.checksum, Script.from_file(f, "up")) for v, f in ups])
         except MigrationFileError as exc:
             return exc.message
         finally:
@@ -75,9 +76,12 @@ def in_process(migrations: Sequence[Migration], versions: Sequence[int]) -> str 
     "versions",
     [[], [1, 2, 3], [8, 9], [7], [50, 40, 90], [90, 40, 7], list(range(41, 90)), "all"],
 )
+@pytest.mark.parametrize("sent", ["scan sent", "scan too large to send"])
 def test_the_first_script_refused_is_the_same_with_or_without_a_child(
-    tmp_path: Path, n: int, versions: list[int] | str
+    tmp_path: Path, n: int, versions: list[int] | str, sent: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if sent != "scan sent":
+        monkeypatch.setattr(ahead, "SCAN_MAX_CHARS", 1000)  # the child checks, this process reads
     migrations = write_folder(tmp_path / "m", n)
     wanted = [m.version for m in migrations] if isinstance(versions, str) else versions
     expected = in_process(migrations, wanted)
@@ -132,3 +136,17 @@ def test_the_childs_scan_is_the_folders_scan(tmp_path: Path, check_up: bool) -> 
             reading.migrations()
         assert raised.value.message == files.problems_error(expected.problems).message
     assert children() == before
+
+
+def test_a_verdict_holds_only_for_the_file_the_child_checked(tmp_path: Path) -> None:
+    # the child found 007 broken; a file of another checksum (edited since) is checked here
+    folder = tmp_path / "m"
+    write_folder(folder, ahead.FORK_MIN_FILES)
+    fixed = Script("007_m7.up.sql", "CREATE TABLE t7 (id int);\n", Directives(), "up")
+    with ahead.reading_ahead(folder, check_up=True) as checks:
+        checks.scan()
+        checks.require([(7, "checksum of the edited file", fixed)])
+    with ahead.reading_ahead(folder, check_up=True) as checks:
+        seven = next(m for m in checks.migrations() if m.version == 7).up
+        with pytest.raises(MigrationFileError, match="COMMIT in a migration"):
+            checks.require([(7, seven.checksum, fixed)])  # the child's verdict on that file
