@@ -257,7 +257,8 @@ class Bench:
             return
         what = f"apply {n:,}"
         ours = self._median(what, "sqlmig")
-        peer = min(self._median(what, "dbmate"), self._median(what, "yoyo"))
+        fastest = min(("dbmate", "yoyo"), key=lambda tool: self._median(what, tool))
+        peer = self._median(what, fastest)
         loop = self._median(what, "psycopg loop")
         self.budgets.append(
             Budget(
@@ -265,7 +266,7 @@ class Bench:
                 ours / peer,
                 1.0,
                 "x",
-                f"{ours:.2f} s vs {peer:.2f} s",
+                f"{ours:.2f} s vs {peer:.2f} s ({fastest}); {self._paired(what, fastest)}",
                 strict=False,
             )
         )
@@ -282,6 +283,15 @@ class Bench:
 
     def _median(self, what: str, tool: str) -> float:
         return next(median(r.times) for r in self.rows if r.what == what and r.tool == tool)
+
+    def _paired(self, what: str, peer: str) -> str:
+        """The median of the ratios run by run (each round runs both tools back to back), for
+        context: a machine that drifts during the run moves both of a round alike."""
+        ours = next(r.times for r in self.rows if r.what == what and r.tool == "sqlmig")
+        theirs = next(r.times for r in self.rows if r.what == what and r.tool == peer)
+        ratios = [a / b for a, b in zip(ours, theirs, strict=False)]
+        spread = f"{min(ratios):.2f}x-{max(ratios):.2f}x"
+        return f"round by round: median {median(ratios):.2f}x, {spread}"
 
     def idle(self) -> None:
         """``status`` and a no-op ``up`` on ``applied`` applied migrations."""
