@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
+from sqlmig.cli import entry
 
-from sqlmig.cli import main
-
-sys.exit(main())
+entry()

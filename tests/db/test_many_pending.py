@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from sqlmig.ahead import FORK_MIN_FILES
-from tests.helpers import history, make_project, pair, run_cli, tables
+from tests.helpers import history, make_project, pair, run_cli, run_process, tables
 
 N = FORK_MIN_FILES // 2 + 50  # pairs: enough files for a child to read and check them
 
@@ -65,3 +65,23 @@ def test_one_bad_pending_file_after_many_applied_is_refused(tmp_path: Path, db_d
     assert f"{N + 1:03d}_late.up.sql:1:1: BEGIN in a migration" in result.err
     assert "late" not in tables(db_dsn)
     assert len(history(db_dsn)) == N
+
+
+def test_the_command_writes_all_its_output_and_its_exit_code(tmp_path: Path, db_dsn: str) -> None:
+    # the sqlmig process ends without the interpreter's teardown once main returns (and
+    # without an unbuffered stdout here): the output is still complete, the exit code main's
+    project = make_project(tmp_path, db_dsn, migrations(N, {}))
+    assert run_cli(project, "up", "--to", str(N - 3)).code == 0
+    buffered = {"PYTHONUNBUFFERED": ""}  # output waits in buffers until flushed
+    result = run_process(project, "--format", "json", "status", "--exit-code", env=buffered)
+    assert result.code == 1, result.err  # three are pending
+    doc = json.loads(result.out)
+    states = [m["state"] for m in doc["migrations"]]
+    assert states == ["applied"] * (N - 3) + ["pending"] * 3
+    result = run_process(project, "up", env=buffered)
+    assert result.code == 0, result.err
+    lines = result.err.splitlines()
+    assert [line.split(" (")[0] for line in lines[:3]] == [
+        f"applied {v:03d}_table_{v}" for v in range(N - 2, N + 1)
+    ]
+    assert len(lines) == 4 and lines[3].startswith("main: 3 applied in "), lines
