@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from sqlmig import files
-from sqlmig.ahead import reading_ahead
 from sqlmig.config import Config, Target
 from sqlmig.dsn import mask_dsn
 from sqlmig.errors import MigrationFileError, SqlmigError, StateError, UsageError
@@ -287,6 +286,8 @@ def new(config: Config, target: Target, name: str, template: Path | None) -> tup
 def status(ctx: Context) -> StatusResult:
     """Every migration's state. Unlike up/down, a broken file (say, one just created by ``new``
     and not yet written) does not hide the table: it is reported after it."""
+    from sqlmig.ahead import reading_ahead
+
     with reading_ahead(ctx.target.migrations, check_up=False) as ahead:
         _load_database_modules()  # while the folder is read by a child
         found = ahead.scan()
@@ -303,6 +304,8 @@ def up(
     dry_run: bool = False,
     allow_out_of_order: bool = False,
 ) -> RunResult:
+    from sqlmig.ahead import reading_ahead
+
     with reading_ahead(ctx.target.migrations, check_up=True) as ahead:
         _load_database_modules()  # while the folder is read and checked by a child
         migrations = ahead.migrations()
