@@ -9,9 +9,10 @@ makes every statement its own autocommit segment.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple
 
 from sqlmig.checksum import statement_hash
 from sqlmig.errors import MigrationFileError
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 # sqlmig.sql is imported where a script is split: compiling its lexer costs more than the rest
 # of the CLI, and file-only commands (check on every commit) never split.
+
+_DROPS_PREPARED: Final = re.compile("deallocate|discard", re.IGNORECASE)
 
 Mode = Literal["transaction", "segmented"]
 Direction = Literal["up", "down"]
@@ -88,6 +91,12 @@ class Script:
             else:
                 out.append(Segment(i, i + 1, stmt.transactional))
         return out
+
+    @cached_property
+    def may_drop_prepared(self) -> bool:
+        """Whether the text mentions ``DEALLOCATE`` or ``DISCARD`` (a mention in a comment or a
+        string counts too), so that running it may drop the session's prepared statements."""
+        return _DROPS_PREPARED.search(self.text) is not None
 
     def hashes(self, upto: int) -> list[str]:
         return [statement_hash(s.sql) for s in self.statements[:upto]]

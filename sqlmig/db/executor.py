@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import random
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Final, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 import psycopg
 from psycopg import sql
@@ -145,7 +144,7 @@ class Executor:
     def _names(self, script: Script) -> Prepared | None:
         """The prepared writes ``script``'s query string may execute: none for a script that
         may deallocate them itself (``DEALLOCATE``, ``DISCARD``)."""
-        return None if self._plain or _may_deallocate(script) else self._prepared
+        return None if self._plain or script.may_drop_prepared else self._prepared
 
     def _prepare_writes(self) -> None:
         """PREPARE the history writes on this connection, in one round trip; when that fails
@@ -164,7 +163,7 @@ class Executor:
     def _forget_prepared(self, script: Script) -> None:
         """After a script that may have deallocated the prepared writes, prepare them again
         (under new names) before they are next used."""
-        if _may_deallocate(script):
+        if script.may_drop_prepared:
             self._prepared = None
 
     def _build(
@@ -634,15 +633,6 @@ def _lost(where: str, exc: ConnectionLost) -> DatabaseError:
         f"{where}: lost the connection to the server: {str(exc).strip()}",
         "run 'sqlmig status' to see what was applied; 'sqlmig up' continues from there",
     )
-
-
-_DEALLOCATING: Final = re.compile("deallocate|discard", re.IGNORECASE)
-
-
-def _may_deallocate(script: Script) -> bool:
-    """Whether ``script`` mentions a command that drops prepared statements (a mention in a
-    comment or string counts too: plain statements are only a little slower)."""
-    return _DEALLOCATING.search(script.text) is not None
 
 
 def _pieces(script: Script) -> Iterator[tuple[int, int, int]]:
