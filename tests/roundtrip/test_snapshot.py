@@ -3,6 +3,7 @@ difference, and an incremental snapshot always equals one read from scratch."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -486,18 +487,21 @@ def conn(db_dsn: str) -> Iterator[Conn]:
         yield c
 
 
-def reader(db_dsn: str) -> Reader:
+@contextlib.contextmanager
+def reading(db_dsn: str) -> Iterator[Reader]:
+    """A snapshot reader on its own connection, closed at the end of the block."""
     skip = [HISTORY.table.as_string(None), HISTORY.log_table.as_string(None)]
-    return Reader(connect(db_dsn), skip)
+    r = Reader(connect(db_dsn), skip)
+    try:
+        yield r
+    finally:
+        r.conn.close()
 
 
 def fresh(db_dsn: str) -> Snapshot:
     """A snapshot read from scratch by a new reader, to check the incremental one against."""
-    r = reader(db_dsn)
-    try:
+    with reading(db_dsn) as r:
         return r.snapshot()
-    finally:
-        r.conn.close()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -505,8 +509,7 @@ def test_a_change_to_each_object_kind_is_a_difference(
     conn: Conn, db_dsn: str, grantee: str, case: Case
 ) -> None:
     # two readers: one scans the catalog for changes, one asks its event triggers' DDL log
-    scanned, logged = reader(db_dsn), reader(db_dsn)
-    try:
+    with reading(db_dsn) as scanned, reading(db_dsn) as logged:
         assert logged.watch()
         setup = case.setup.format(role=grantee)
         if setup:
@@ -516,9 +519,6 @@ def test_a_change_to_each_object_kind_is_a_difference(
         conn.execute(change.encode())
         after = scanned.snapshot(), logged.snapshot(logged=logs(change))
         full = scanned.snapshot(full=True)
-    finally:
-        scanned.conn.close()
-        logged.conn.close()
     assert after[0] == full
     assert after[1] == full
     key = case.key.format(role=grantee)
@@ -543,14 +543,11 @@ def test_what_is_not_schema_is_no_difference(conn: Conn, db_dsn: str, grantee: s
         "CREATE TABLE t (id serial PRIMARY KEY, name text); CREATE EXTENSION pg_trgm;"
         " INSERT INTO t (name) VALUES ('a');"
     )
-    r = reader(db_dsn)
-    try:
+    with reading(db_dsn) as r:
         before = r.snapshot()
         conn.execute("SELECT nextval('t_id_seq'); INSERT INTO t (name) VALUES ('b'); ANALYZE t;")
         conn.execute(f"ALTER TABLE t OWNER TO {grantee}")
         assert compare(before, r.snapshot()) == []
-    finally:
-        r.conn.close()
     keys = set(before.items)
     assert not any("sqlmig_history" in k for k in keys)  # sqlmig's own tables
     assert not any(k.startswith("function public.similarity") for k in keys)  # pg_trgm's
@@ -569,34 +566,27 @@ def test_a_grant_and_its_revoke_read_as_never_granted(
 
 def test_an_unchanged_database_reads_no_family_again(conn: Conn, db_dsn: str) -> None:
     conn.execute(TRIGGER)
-    r = reader(db_dsn)
-    try:
+    with reading(db_dsn) as r:
         first = r.snapshot()
         read: list[object] = []
         original = r._read
         r._read = lambda roots: read.append(roots) or original(roots)  # type: ignore[method-assign,func-returns-value]
         assert r.snapshot() == first
         assert read == []
-    finally:
-        r.conn.close()
 
 
 def test_the_ddl_log_and_its_triggers_are_not_part_of_the_schema(conn: Conn, db_dsn: str) -> None:
-    r = reader(db_dsn)
-    try:
+    with reading(db_dsn) as r:
         before = r.snapshot()
         assert r.watch()
         conn.execute("CREATE TABLE t (id int)")
         after = r.snapshot(logged=True)
-    finally:
-        r.conn.close()
     assert {d.item.key for d in compare(before, after)} == {"table public.t"}
     assert not any("sqlmig_roundtrip" in key for key in after.items)
 
 
 def test_a_migration_that_drops_the_log_falls_back_to_a_scan(conn: Conn, db_dsn: str) -> None:
-    r = reader(db_dsn)
-    try:
+    with reading(db_dsn) as r:
         assert r.watch()
         r.snapshot()
         change = "DROP EVENT TRIGGER sqlmig_roundtrip_commands; CREATE TABLE t (id int)"
@@ -605,8 +595,6 @@ def test_a_migration_that_drops_the_log_falls_back_to_a_scan(conn: Conn, db_dsn:
         after = r.snapshot(logged=logs(change))
         assert "table public.t" in after.items
         assert not r.watching
-    finally:
-        r.conn.close()
 
 
 def test_each_kind_names_the_attributes_its_query_returns(conn: Conn) -> None:
@@ -628,15 +616,12 @@ def test_a_family_is_read_with_its_partitions_and_children(conn: Conn, db_dsn: s
         " CREATE TABLE p11 PARTITION OF p1 FOR VALUES FROM (0) TO (5);"
         " CREATE TABLE base (id int); CREATE TABLE child () INHERITS (base);"
     )
-    r = reader(db_dsn)
-    try:
+    with reading(db_dsn) as r:
         assert r.watch()
         r.snapshot()
         change = "ALTER TABLE p ADD COLUMN w int; ALTER TABLE base ADD COLUMN w int;"
         conn.execute(change.encode())
         after = r.snapshot(logged=logs(change))
-    finally:
-        r.conn.close()
     assert after == fresh(db_dsn)
     for table in ("p", "p1", "p11", "base", "child"):
         assert f"column public.{table}.w" in after.items
