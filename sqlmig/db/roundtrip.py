@@ -31,6 +31,7 @@ Decisions:
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import re
@@ -537,22 +538,15 @@ class Helper:
         self._failure: BaseException | None = None
         self._stopping = threading.Event()
         self._connections: list[psycopg.Connection[Any]] = []  # the runner's, to cancel
-        args = (ctx, migrations, scripts, admin, split)
+        share = functools.partial(self._round_trip_share, ctx, migrations, scripts, admin, split)
         # waited for with an event, not Thread.join: a Ctrl-C that interrupts join() can
         # leave a thread that still runs marked as stopped (CPython 3.11)
         self._finished = threading.Event()
-        threading.Thread(target=self._work, args=args, daemon=True).start()
+        threading.Thread(target=self._work, args=(share,), daemon=True).start()
 
-    def _work(
-        self,
-        ctx: Context,
-        migrations: Sequence[Migration],
-        scripts: Sequence[Scripts],
-        admin: str,
-        split: int,
-    ) -> None:
+    def _work(self, share: Callable[[], None]) -> None:
         try:
-            self._round_trip_share(ctx, migrations, scripts, admin, split)
+            share()
         except BaseException as exc:  # dropping the database failed, or a bug: see failure()
             self._failure = exc
         finally:
