@@ -88,10 +88,7 @@ class Ahead:
 
     def migrations(self) -> list[Migration]:
         """What ``files.load`` gives: the migrations, or the folder's first problem raised."""
-        found = self.scan()
-        if found.problems:
-            raise files.problems_error(found.problems)
-        return list(found.migrations)
+        return files.loaded(self.scan())
 
     def require(self, scripts: Sequence[tuple[int, str, Script]]) -> None:
         """Raise the error of the first script in ``scripts`` (version, checksum of its file,

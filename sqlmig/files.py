@@ -163,7 +163,11 @@ class _Named(NamedTuple):
 
 def load(folder: Path) -> list[Migration]:
     """Every migration in ``folder`` sorted by version; the first problem raises."""
-    result = scan(folder)
+    return loaded(scan(folder))
+
+
+def loaded(result: Scan) -> list[Migration]:
+    """The migrations of a folder's scan; its first problem raised."""
     if result.problems:
         raise problems_error(result.problems)
     return list(result.migrations)
